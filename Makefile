@@ -1,0 +1,31 @@
+# Two commands do all the set-up:  `make lab` (open the course) and `make test` (run every test).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export COURSE_PROFILE_TEST ?= smoke
+
+.PHONY: lab test unit notebooks prefetch clean-venv
+
+$(BIN)/activate: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $(BIN)/activate
+
+lab: $(BIN)/activate            ## open the course in JupyterLab
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+
+test: $(BIN)/activate           ## unit tests + every notebook under nbval (smoke profile)
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+unit: $(BIN)/activate           ## unit tests only (fast)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(BIN)/activate      ## notebooks only
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest notebooks --nbval-lax
+
+prefetch: $(BIN)/activate       ## download and verify every dataset before a class
+	$(BIN)/python -m course_utils.status
+
+clean-venv:
+	rm -rf $(VENV)

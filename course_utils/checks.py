@@ -1,0 +1,98 @@
+"""Self-checks for lessons and checkers for exercises.
+
+A check prints one friendly line, ``✅`` or ``❌`` with a hint. For a learner a
+failed check is a message, not a crash. Under CI (``CI`` set) or with
+``COURSE_STRICT_CHECKS=1`` a failed check raises :class:`CheckFailed`, so a lesson
+whose key result drifts fails the test suite.
+
+Solution cells convention: a cell holding an exercise's solution carries the cell
+tag ``solution`` and wraps its answer in ``### BEGIN SOLUTION`` / ``### END SOLUTION``;
+names the check reads are first set to ``None`` above the markers, so a student
+version (markers' content removed) runs and its check says "not answered yet".
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from . import config
+
+
+class CheckFailed(AssertionError):
+    """A lesson's key result or an exercise answer is off (raised in strict mode only)."""
+
+
+def strict_mode() -> bool:
+    """True under CI or when ``COURSE_STRICT_CHECKS`` is 1/true: failed checks raise."""
+    flag = os.environ.get("COURSE_STRICT_CHECKS", "").strip().lower()
+    if flag in ("0", "false", "no"):
+        return False
+    return flag in ("1", "true", "yes") or bool(os.environ.get("CI"))
+
+
+def report(passed: bool, message: str, hint: str = "") -> bool:
+    """Print a pass/fail line; raise CheckFailed on failure in strict mode. Returns ``passed``."""
+    if passed:
+        print(f"✅ {message}")
+        return True
+    line = f"❌ {message}" + (f"\n   Hint: {hint}" if hint else "")
+    print(line)
+    if strict_mode():
+        raise CheckFailed(line)
+    return False
+
+
+def check_at_least(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> bool:
+    """Check ``value >= threshold``; the threshold depends on the run profile.
+
+    Example:
+        >>> check_at_least("test accuracy", 0.981, full=0.97, smoke=0.80)
+        ✅ test accuracy = 0.981 (target ≥ 0.97, full profile)
+    """
+    threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
+    return report(value >= threshold, f"{name} = {value:.4g} (target ≥ {threshold:g}, "
+                  f"{config.get_profile()} profile)", hint)
+
+
+def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> bool:
+    """Check ``value <= threshold`` (for errors, losses, times)."""
+    threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
+    return report(value <= threshold, f"{name} = {value:.4g} (target ≤ {threshold:g}, "
+                  f"{config.get_profile()} profile)", hint)
+
+
+def check_between(name: str, value: float, low: float, high: float, hint: str = "") -> bool:
+    """Check ``low <= value <= high``."""
+    return report(low <= value <= high, f"{name} = {value:.4g} (expected {low:g} to {high:g})", hint)
+
+
+def check_true(name: str, condition: bool, hint: str = "") -> bool:
+    """Check that a statement about the results holds, e.g. ``check_true("scratch < transfer", a < b)``."""
+    return report(bool(condition), name, hint)
+
+
+def check_answer(exercise: str, answer: Any, expected: Any = None, *, test: Callable[[Any], bool] | None = None,
+                 rtol: float = 1e-6, atol: float = 1e-8, hint: str = "") -> bool:
+    """Check an exercise answer against ``expected`` (numbers/arrays compared with tolerance) or ``test``.
+
+    Example:
+        >>> check_answer("1.2", my_relu(-3.0), 0.0, hint="ReLU keeps positives and zeroes negatives.")
+        ✅ Exercise 1.2: correct
+    """
+    if answer is None or answer is ...:
+        return report(False, f"Exercise {exercise}: not answered yet", hint)
+    try:
+        passed = bool(test(answer)) if test is not None else _equal(answer, expected, rtol, atol)
+    except Exception as err:  # a wrong-shaped answer is a wrong answer, not a crash
+        return report(False, f"Exercise {exercise}: the check could not use your answer ({err})", hint)
+    return report(passed, f"Exercise {exercise}: " + ("correct" if passed else "not quite"), hint)
+
+
+def _equal(answer: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """Compare numbers and arrays with tolerance, everything else with ``==``."""
+    import numpy as np
+
+    if isinstance(expected, (int, float, np.ndarray, list, tuple)) and not isinstance(expected, bool):
+        a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
+        return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
+    return answer == expected

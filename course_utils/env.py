@@ -1,0 +1,68 @@
+"""The one set-up call at the top of every lesson: seeds, plot style, environment report."""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+
+from . import config
+
+DEFAULT_SEED = 42
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python, NumPy and TensorFlow so a rerun gives the same numbers on the same machine."""
+    import keras
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)  # also seeds TensorFlow's global generator
+
+
+def environment_info() -> dict[str, str]:
+    """Versions, hardware and course settings, as a dict of short strings."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return {
+        "Python": platform.python_version(),
+        "TensorFlow": tf.__version__,
+        "Keras": keras.__version__,
+        "NumPy": np.__version__,
+        "CPU cores": str(os.cpu_count()),
+        "GPU": ", ".join(g.name for g in gpus) if gpus else "none (CPU only: fine for this course)",
+        "Run profile": config.get_profile(),
+        "Data cache": str(config.data_dir()),
+        "Data mirror": config.data_mirror() or "none (downloads from the origins)",
+    }
+
+
+def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
+    """Prepare a lesson: check the profile, seed everything, set the plot style, report.
+
+    Call it once, in the lesson's Setup section.
+
+    Raises:
+        ProfileError: ``COURSE_PROFILE`` holds an unknown value.
+
+    Example:
+        >>> info = setup()   # prints versions, CPU/GPU, profile and data folders
+    """
+    config.get_profile()  # fail early on a mistyped profile
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .plots import set_style
+
+    seed_everything(seed)
+    set_style()
+    info = environment_info()
+    info["Seed"] = str(seed)
+    if show:
+        width = max(map(len, info))
+        print("\n".join(f"{key:<{width}}  {value}" for key, value in info.items()))
+        if sys.version_info < (3, 10):
+            print("Warning: this course is tested on Python 3.10-3.12; please upgrade Python.")
+    return info

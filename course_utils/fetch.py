@@ -1,0 +1,185 @@
+"""Fetch registry files into the cache: from the cache, a mirror, or the origin.
+
+Every path that puts a file into the cache goes through "temporary file, verify,
+move", so a partial or corrupt file never lands there. A cached file is checked
+each time it is fetched; a corrupt one is fetched again.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from . import config
+from .registry import REGISTRY, RemoteFile
+
+CONNECT_TIMEOUT_S = 5  # fail fast when offline instead of hanging
+READ_TIMEOUT_S = 60
+
+
+class DataUnavailableError(OSError):
+    """A course file could not be obtained (offline, missing from a mirror, unwritable cache)."""
+
+
+class ChecksumError(ValueError):
+    """A file's contents do not match the checksum in the registry."""
+
+
+def registry_entry(key: str) -> RemoteFile:
+    """Return the registry entry for ``key`` or raise a KeyError listing valid keys."""
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"{key!r} is not in the course registry. Known files: {', '.join(REGISTRY)}.") from None
+
+
+def cache_path(key: str) -> Path:
+    """Where ``key`` lives in the cache (whether or not it is there yet)."""
+    return config.data_dir() / key
+
+
+def hash_matches(path: Path, known_hash: str | None) -> bool:
+    """True when ``path`` matches ``known_hash`` (``"sha256:..."``/``"md5:..."``); None accepts any non-empty file."""
+    import pooch
+
+    if known_hash is None:
+        return path.stat().st_size > 0
+    algorithm, expected = known_hash.split(":", 1)
+    return pooch.file_hash(str(path), alg=algorithm) == expected.lower()
+
+
+def file_status(key: str) -> str:
+    """``"verified"``, ``"corrupt"`` or ``"missing"`` for a file in the cache."""
+    path = cache_path(key)
+    if not path.exists():
+        return "missing"
+    return "verified" if hash_matches(path, registry_entry(key).known_hash) else "corrupt"
+
+
+def fetch_file(key: str, progress: bool = True) -> Path:
+    """Return the local path of a verified registry file, fetching it if needed.
+
+    Order: the cache; then ``COURSE_DATA_MIRROR`` (folder or base URL); then the origin.
+
+    Raises:
+        ChecksumError: a mirror's copy or a download does not match the registry.
+        DataUnavailableError: offline, not in the mirror, or the cache is not writable.
+
+    Example:
+        >>> path = fetch_file("mnist/t10k-labels-idx1-ubyte.gz")
+    """
+    entry = registry_entry(key)
+    target = cache_path(key)
+    if target.exists():
+        if hash_matches(target, entry.known_hash):
+            return target
+        print(f"The cached {target} is corrupt or truncated (checksum mismatch): fetching it again.")
+        _remove_bad_file(target)
+    ensure_writable(target.parent)
+    mirror = config.data_mirror()
+    if mirror and not config.is_url(mirror):
+        source = Path(mirror) / key
+        if source.is_file():
+            return copy_verified(source, target, entry.known_hash)
+        print(f"The mirror {mirror} has no {key}; trying the origin instead.")
+        return _download_first([entry.url], target, entry, progress, mirror_note=f"not in mirror {mirror}")
+    urls = [mirror + key, entry.url] if mirror else [entry.url]
+    return _download_first(urls, target, entry, progress)
+
+
+def ensure_writable(folder: Path) -> None:
+    """Create ``folder`` and prove it is writable, or raise DataUnavailableError saying what to do."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise DataUnavailableError(
+            f"The course's data cache {folder} is not writable ({err.strerror or err}). "
+            "Set COURSE_DATA_DIR to a folder you can write to, for example "
+            "`export COURSE_DATA_DIR=$HOME/course-data`, and run again."
+        ) from err
+
+
+def copy_verified(source: Path, target: Path, known_hash: str | None) -> Path:
+    """Copy ``source`` to ``target`` through a temporary file, verifying the checksum first.
+
+    Raises:
+        ChecksumError: the source does not match ``known_hash``; nothing is written.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(source, tmp)
+        if not hash_matches(tmp, known_hash):
+            raise ChecksumError(
+                f"The mirror's copy {source} does not match its checksum ({known_hash}): it is corrupt "
+                "or a different file. Replace it with a good copy, or unset COURSE_DATA_MIRROR to "
+                "download from the origin."
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _download_first(urls: list[str], target: Path, entry: RemoteFile, progress: bool,
+                    mirror_note: str = "") -> Path:
+    """Try each URL in turn; raise one clear error naming every attempt if all fail."""
+    failures = [mirror_note] if mirror_note else []
+    for url in urls:
+        try:
+            return _download(url, target, entry.known_hash, progress)
+        except DataUnavailableError as err:
+            failures.append(f"{url}: {err}")
+    raise DataUnavailableError(
+        f"Could not obtain {entry.key}.\n"
+        f"  Tried: {'; '.join(failures)}\n"
+        f"  Origin URL: {entry.url}\n"
+        f"  Cache path: {target}\n"
+        "  Fix: connect to the internet and run again, or set COURSE_DATA_MIRROR to a folder or URL "
+        f"that holds {entry.key} (see the README, 'Offline use and mirrors')."
+    )
+
+
+def _download(url: str, target: Path, known_hash: str | None, progress: bool) -> Path:
+    """Download with pooch (temporary file, verify, move) and translate its errors."""
+    import pooch
+    import requests
+
+    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+    try:
+        path = pooch.retrieve(url, known_hash=known_hash, fname=target.name, path=target.parent,
+                              downloader=downloader)
+    except requests.exceptions.RequestException as err:
+        raise DataUnavailableError(_short_reason(err)) from err
+    except ValueError as err:  # pooch's checksum mismatch; it has already deleted the download
+        raise ChecksumError(
+            f"The file downloaded from {url} does not match its checksum ({known_hash}); it was "
+            "discarded. The download may have been cut short or altered by a proxy: try again."
+        ) from err
+    return Path(path)
+
+
+def _short_reason(err: Exception) -> str:
+    """One readable line from a requests error (they nest several layers deep)."""
+    text = str(err)
+    for marker in ("Failed to resolve", "Connection refused", "timed out", "Name or service not known",
+                   "Network is unreachable", "404", "403"):
+        if marker in text:
+            return f"{type(err).__name__} ({marker})"
+    return f"{type(err).__name__}: {text[:200]}"
+
+
+def _remove_bad_file(path: Path) -> None:
+    """Delete a corrupt cached file, or explain why it cannot be replaced."""
+    try:
+        path.unlink()
+    except OSError as err:
+        raise DataUnavailableError(
+            f"{path} is corrupt and cannot be removed ({err.strerror or err}). Delete it by hand, "
+            "or set COURSE_DATA_DIR to a writable folder, and run again."
+        ) from err

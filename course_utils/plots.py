@@ -1,0 +1,89 @@
+"""Plot helpers: one style for the whole course and the figures every lesson repeats.
+
+Every ``plot_`` function draws, gives the figure a title and labelled axes, and
+returns the Axes so a lesson can add to it.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+# One colour per method, used by every lesson, so "scratch" is always the same colour.
+METHOD_COLORS = {
+    "scratch": "#7f7f7f", "fine-tune all": "#1f77b4", "frozen body": "#2ca02c",
+    "discriminative lr": "#9467bd", "transfer": "#1f77b4", "augmented": "#ff7f0e",
+}
+
+
+def set_style() -> None:
+    """Course-wide matplotlib/seaborn style: readable at 100% zoom, gridlines, no chart junk."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(context="notebook", style="whitegrid")
+    mpl.rcParams.update({"figure.dpi": 100, "savefig.dpi": 120, "figure.figsize": (7, 4),
+                         "axes.titleweight": "bold", "figure.autolayout": True})
+
+
+def _axes(ax, figsize=(7, 4)):
+    """Return ``ax`` or a new Axes."""
+    import matplotlib.pyplot as plt
+
+    return ax if ax is not None else plt.subplots(figsize=figsize)[1]
+
+
+def plot_history(history, metric: str = "accuracy", title: str = "Learning curves", ax=None):
+    """Training and validation curves of one metric against epoch, from a Keras History or dict."""
+    values = history.history if hasattr(history, "history") else history
+    ax = _axes(ax)
+    epochs = np.arange(1, len(values[metric]) + 1)
+    ax.plot(epochs, values[metric], "o-", label=f"training {metric}")
+    if f"val_{metric}" in values:
+        ax.plot(epochs, values[f"val_{metric}"], "s--", label=f"validation {metric}")
+    ax.set(title=title, xlabel="epoch", ylabel=metric)
+    ax.legend()
+    return ax
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str = "Confusion matrix",
+                          normalize: bool = False, ax=None):
+    """Heatmap of counts (or row-normalised shares) with class names on both axes."""
+    import seaborn as sns
+    from sklearn.metrics import confusion_matrix
+
+    n = len(class_names)
+    matrix = confusion_matrix(y_true, y_pred, labels=range(n), normalize="true" if normalize else None)
+    ax = _axes(ax, figsize=(1.0 + 0.6 * n, 0.8 + 0.55 * n))
+    sns.heatmap(matrix, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False,
+                xticklabels=class_names, yticklabels=class_names, ax=ax)
+    ax.set(title=title, xlabel="predicted class", ylabel="true class")
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.tick_params(axis="y", labelrotation=0)
+    return ax
+
+
+def plot_image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, title: str = "",
+                    cmap: str | None = None, size: float = 1.4):
+    """Show images in a grid with optional per-image titles; returns the array of Axes.
+
+    Float images with values above 1 are assumed to be 0-255 and are shown as such.
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        image = images[i]
+        if image.dtype.kind == "f" and image.max() > 1.0:
+            image = np.clip(image, 0, 255).astype("uint8")
+        ax.imshow(image.squeeze(), cmap=cmap or ("gray" if image.squeeze().ndim == 2 else None))
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    return axes
