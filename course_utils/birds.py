@@ -101,12 +101,13 @@ def _copy_birds_from_mirror(staging: Path) -> str:
     return f"mirror {mirror}"
 
 
-def prepare_birds_from_archive(archive: Path, out_dir: Path, species: list[str] = BIRD_SPECIES) -> None:
+def prepare_birds_from_archive(archive: Path, out_dir: Path, species: list[str] | None = None) -> None:
     """Cut the chosen species out of the CUB-200-2011 archive into ``out_dir``.
 
     Each photo is cropped to a square around CUB's bounding box (plus a margin) and
     resized to 227x227; the split is CUB's own ``train_test_split.txt``.
     """
+    species = species or BIRD_SPECIES
     meta, images = _read_archive(archive, species)
     paths = dict(line.split() for line in meta["images.txt"].splitlines() if line.strip())
     is_train = dict(line.split() for line in meta["train_test_split.txt"].splitlines() if line.strip())

@@ -1,0 +1,65 @@
+"""Shared fixtures: an isolated cache, a fake registry entry, and a local web server."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from course_utils import registry
+from course_utils.registry import RemoteFile
+
+SHARED_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture
+def course_env(tmp_path, monkeypatch):
+    """A clean environment: empty cache in tmp, no mirror, full profile, non-strict checks."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def fake_file(tmp_path, monkeypatch):
+    """Register ``test/payload.bin`` (origin: a closed local port) and put a good copy in a mirror folder."""
+    payload = os.urandom(50_000)
+    mirror = tmp_path / "mirror"
+    (mirror / "test").mkdir(parents=True)
+    (mirror / "test" / "payload.bin").write_bytes(payload)
+    entry = RemoteFile("test/payload.bin", "http://127.0.0.1:9/test/payload.bin",
+                       "sha256:" + hashlib.sha256(payload).hexdigest(), len(payload), "test")
+    monkeypatch.setitem(registry.REGISTRY, entry.key, entry)
+    return entry, payload, mirror
+
+
+@pytest.fixture
+def web_server(tmp_path):
+    """Serve ``tmp_path/www`` over HTTP on a free local port; yields (root folder, base URL)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+def need_shared_mirror() -> Path:
+    """The workplace's offline mirror, or skip (with the reason) where it is absent."""
+    if not (SHARED_MIRROR / "mnist").is_dir():
+        pytest.skip(f"offline dataset mirror not found at {SHARED_MIRROR}")
+    return SHARED_MIRROR

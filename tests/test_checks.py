@@ -1,0 +1,51 @@
+"""Self-checks: friendly for learners, strict under CI."""
+import numpy as np
+import pytest
+
+from course_utils import checks
+
+
+def test_pass_prints_a_tick(course_env, capsys):
+    assert checks.check_at_least("accuracy", 0.98, full=0.97, smoke=0.5)
+    assert "✅ accuracy = 0.98 (target ≥ 0.97, full profile)" in capsys.readouterr().out
+
+
+def test_failure_is_a_message_for_learners(course_env, capsys):
+    assert not checks.check_at_least("accuracy", 0.6, full=0.97, hint="train longer")
+    out = capsys.readouterr().out
+    assert "❌" in out and "Hint: train longer" in out
+
+
+def test_failure_raises_in_strict_mode(course_env, monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(checks.CheckFailed, match="accuracy"):
+        checks.check_at_least("accuracy", 0.6, full=0.97)
+    monkeypatch.delenv("COURSE_STRICT_CHECKS")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(checks.CheckFailed):
+        checks.check_at_most("loss", 2.0, full=1.0)
+
+
+def test_smoke_threshold_applies_in_smoke_profile(course_env, monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    assert checks.check_at_least("accuracy", 0.85, full=0.97, smoke=0.80)
+
+
+def test_between_and_true(course_env, monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    assert checks.check_between("ratio", 1.5, 1, 2)
+    with pytest.raises(checks.CheckFailed):
+        checks.check_true("transfer beats scratch", False)
+
+
+def test_exercise_answers(course_env, capsys, monkeypatch):
+    assert not checks.check_answer("1.1", None, 3.0)
+    assert "not answered yet" in capsys.readouterr().out
+    assert checks.check_answer("1.2", np.array([1.0, 2.0 + 1e-9]), [1, 2])
+    assert not checks.check_answer("1.3", [1, 2, 3], [1, 2])  # wrong shape is wrong, not a crash
+    assert checks.check_answer("1.4", "relu", "relu")
+    assert checks.check_answer("1.5", 7, test=lambda a: a % 7 == 0)
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(checks.CheckFailed, match="Exercise 1.6"):
+        checks.check_answer("1.6", 2.0, 3.0)
