@@ -13,6 +13,7 @@ Three levels of evidence, cheapest first:
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 import subprocess
 import sys
@@ -246,7 +247,7 @@ class _StandIns(dict):
     """Locals for an isolated cell: a name the rest of the lesson would define becomes a MagicMock."""
 
     def __missing__(self, name):
-        if name in vars(__builtins__ if isinstance(__builtins__, dict) else __builtins__.__dict__):
+        if hasattr(builtins, name):
             raise KeyError(name)
         import course_utils
 
