@@ -22,6 +22,26 @@ class CheckFailed(AssertionError):
     """A lesson's key result or an exercise answer is off (raised in strict mode only)."""
 
 
+class CheckResult:
+    """The outcome of a check: true when it passed.
+
+    It displays nothing in a notebook (the check has already printed its line), so a
+    check can end a cell without an extra ``True`` under the ✅.
+    """
+
+    def __init__(self, passed: bool):
+        self.passed = passed
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def strict_mode() -> bool:
     """True under CI or when ``COURSE_STRICT_CHECKS`` is 1/true: failed checks raise."""
     flag = os.environ.get("COURSE_STRICT_CHECKS", "").strip().lower()
@@ -30,19 +50,19 @@ def strict_mode() -> bool:
     return flag in ("1", "true", "yes") or bool(os.environ.get("CI"))
 
 
-def report(passed: bool, message: str, hint: str = "") -> bool:
-    """Print a pass/fail line; raise CheckFailed on failure in strict mode. Returns ``passed``."""
+def report(passed: bool, message: str, hint: str = "") -> CheckResult:
+    """Print a pass/fail line; raise CheckFailed on failure in strict mode."""
     if passed:
         print(f"✅ {message}")
-        return True
+        return CheckResult(True)
     line = f"❌ {message}" + (f"\n   Hint: {hint}" if hint else "")
     print(line)
     if strict_mode():
         raise CheckFailed(line)
-    return False
+    return CheckResult(False)
 
 
-def check_at_least(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> bool:
+def check_at_least(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
     """Check ``value >= threshold``; the threshold depends on the run profile.
 
     Example:
@@ -54,25 +74,25 @@ def check_at_least(name: str, value: float, full: float, smoke: float | None = N
                   f"{config.get_profile()} profile)", hint)
 
 
-def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> bool:
+def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
     """Check ``value <= threshold`` (for errors, losses, times)."""
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
     return report(value <= threshold, f"{name} = {value:.4g} (target ≤ {threshold:g}, "
                   f"{config.get_profile()} profile)", hint)
 
 
-def check_between(name: str, value: float, low: float, high: float, hint: str = "") -> bool:
+def check_between(name: str, value: float, low: float, high: float, hint: str = "") -> CheckResult:
     """Check ``low <= value <= high``."""
     return report(low <= value <= high, f"{name} = {value:.4g} (expected {low:g} to {high:g})", hint)
 
 
-def check_true(name: str, condition: bool, hint: str = "") -> bool:
+def check_true(name: str, condition: bool, hint: str = "") -> CheckResult:
     """Check that a statement about the results holds, e.g. ``check_true("scratch < transfer", a < b)``."""
     return report(bool(condition), name, hint)
 
 
 def check_answer(exercise: str, answer: Any, expected: Any = None, *, test: Callable[[Any], bool] | None = None,
-                 rtol: float = 1e-6, atol: float = 1e-8, hint: str = "") -> bool:
+                 rtol: float = 1e-6, atol: float = 1e-8, hint: str = "") -> CheckResult:
     """Check an exercise answer against ``expected`` (numbers/arrays compared with tolerance) or ``test``.
 
     Example:

@@ -37,9 +37,9 @@ def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True) ->
     """Fetch and verify every file the lessons need, e.g. before a class without internet."""
     for name in datasets:
         for entry in files_of(name):
-            print(f"{entry.key}: {file_status(entry.key)} -> ", end="")
+            state = file_status(entry.key)
             fetch_file(entry.key)
-            print("verified")
+            print(f"{entry.key}: " + ("already cached and verified" if state == "verified" else "fetched and verified"))
     if birds:
         print(f"birds: prepared at {fetch_birds()}")
     print(f"Everything is cached under {config.data_dir()}")
