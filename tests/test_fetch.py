@@ -153,3 +153,20 @@ def test_every_registry_entry_is_complete():
         assert entry.known_hash is None or entry.known_hash.split(":")[0] in ("sha256", "md5")
         assert entry.size > 0 and "/" in entry.key
     assert all(e.known_hash.startswith("sha256:") for e in registry.files_of("mnist") + registry.files_of("fashion-mnist"))
+
+
+def test_load_mnist_offline_without_mirror_fails_within_seconds(course_env, monkeypatch):
+    """The real loader and registry, with the network cut (every request goes to a closed local port)."""
+    from course_utils import datasets
+
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    start = time.monotonic()
+    with pytest.raises(fetch.DataUnavailableError) as info:
+        datasets.load_mnist()
+    assert time.monotonic() - start < 10
+    message = str(info.value)
+    assert "mnist/train-images-idx3-ubyte.gz" in message and "storage.googleapis.com" in message
+    assert "Cache path:" in message and "COURSE_DATA_MIRROR" in message and "connect to the internet" in message
