@@ -9,7 +9,7 @@ Examples (from the course checkout)::
 
     python -m course_utils.experiments grid --model mlp --n 100 300 1000 3000 10000 55000 --seeds 0 1 2
     python -m course_utils.experiments advanced --model mlp --n 300 --seeds 0 1 2
-    python -m course_utils.experiments table --csv docs/results/05_transfer_grid.csv
+    python -m course_utils.experiments table --csv docs/results/05_transfer_grid*.csv
 
 The source models are trained here from ``transfer.SOURCE_RECIPE`` (not read from the
 lesson-4 artefact), so the grid is reproducible on its own; every row records the recipe.
@@ -88,11 +88,12 @@ def run_configs(cfgs: list, csv: Path) -> None:
         transfer.cached_run(cfg, data, source, csv)
 
 
-def markdown_table(csv: Path, model: str | None = None) -> str:
-    """Mean ± sd test accuracy (n seeds) per method and N, as a Markdown table."""
+def markdown_table(csvs, model: str | None = None) -> str:
+    """Mean ± sd test accuracy (n seeds) per method and N, as a Markdown table, from one or more CSVs."""
     import pandas as pd
 
-    table = pd.read_csv(csv)
+    csvs = [csvs] if isinstance(csvs, (str, Path)) else csvs
+    table = pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True)
     table = table[table["method"].isin(transfer.METHODS)]
     lines = []
     for kind in [model] if model else sorted(table["model"].unique()):
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, nargs="+", help="training-set sizes N")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--methods", nargs="+", default=list(transfer.METHODS))
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--csv", type=Path, nargs="+", default=[DEFAULT_CSV],
+                        help="results file to append to (table: one or more files to read)")
     args = parser.parse_args(argv)
     if args.command == "table":
         print(markdown_table(args.csv))
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         cfgs = grid_configs(args.model, args.n or N_GRID, args.seeds, args.methods)
     else:
         cfgs = advanced_configs(args.model, args.n or (300,), args.seeds)
-    run_configs(cfgs, args.csv)
+    run_configs(cfgs, args.csv[0])
     return 0
 
 

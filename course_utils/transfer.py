@@ -394,13 +394,14 @@ def plot_accuracy_vs_n(table, model: str, methods=METHODS, ax=None, title: str |
     return ax
 
 
-def plot_sweep(table, x: str, baseline: float, title: str, xlabel: str, ax=None):
+def plot_sweep(table, x: str, baseline: float, title: str, xlabel: str, ax=None, method: str = "l2-sp"):
     """Mean ± sd test accuracy against a swept hyperparameter, with plain fine-tuning as a line."""
     import matplotlib.pyplot as plt
 
     ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
     s = table.groupby(x)["test_accuracy"].agg(["mean", "std"]).reset_index()
-    ax.errorbar(s[x], s["mean"], yerr=s["std"].fillna(0.0), fmt="o-", capsize=4, label="with the method")
+    ax.errorbar(s[x], s["mean"], yerr=s["std"].fillna(0.0), fmt="o-", capsize=4, color=METHOD_COLORS[method],
+                label=f"{method} (± 1 sd over seeds)")
     ax.axhline(baseline, color=METHOD_COLORS["fine-tune all"], ls="--", label="plain fine-tune all")
     ax.set_xscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel="test accuracy")
