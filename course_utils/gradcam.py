@@ -70,7 +70,7 @@ def plot_gradcam_rows(images, rows: dict[str, np.ndarray], titles: dict[str, Seq
         for i, name in enumerate(names, start=1):
             axes[i, j].imshow(photo)
             axes[i, j].imshow(upsample(rows[name][j], photo.shape[:2]), cmap="jet", alpha=alpha, vmin=0, vmax=1)
-            axes[i, j].set_title(f"{name}: {titles[name][j]}", fontsize=8)
+            axes[i, j].set_title(titles[name][j], fontsize=8)
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
     for i, name in enumerate(["photo", *names]):

@@ -124,6 +124,21 @@ def test_save_reload_gives_identical_predictions(tmp_path):
     np.testing.assert_allclose(reloaded.predict(batch, verbose=0), model.predict(batch, verbose=0), atol=1e-6)
 
 
+def test_backbone_loads_a_keras_applications_style_weights_file(tmp_path):
+    """The ImageNet files are legacy (by-layer) .h5 files; build() must accept such a path."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    spec = backbones.get_backbone("mobilenetv2")
+    keras.utils.set_random_seed(1)
+    source = spec.build(32)
+    with h5py.File(tmp_path / "notop.h5", "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, source)
+    keras.utils.set_random_seed(2)
+    loaded = spec.build(32, tmp_path / "notop.h5")
+    assert features.weights_fingerprint(loaded) == features.weights_fingerprint(source)
+
+
 # --- loader and classify-a-photo path with bad inputs -------------------------------------------
 @pytest.fixture
 def odd_folder(tmp_path):
