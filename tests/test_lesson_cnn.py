@@ -120,7 +120,6 @@ def test_saved_cnn_round_trips_with_the_contracted_input_shape(tmp_path):
     from course_utils import models
 
     model = models.build_mnist_cnn()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     path = tmp_path / "source_mnist_cnn.keras"
     model.save(path)
     reloaded = keras.models.load_model(path)
