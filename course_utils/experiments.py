@@ -93,8 +93,8 @@ def markdown_table(csvs, model: str | None = None) -> str:
     import pandas as pd
 
     csvs = [csvs] if isinstance(csvs, (str, Path)) else csvs
-    table = pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True)
-    table = table[table["method"].isin(transfer.METHODS)]
+    everything = pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True).drop_duplicates("key")
+    table = everything[everything["method"].isin(transfer.METHODS)]
     lines = []
     for kind in [model] if model else sorted(table["model"].unique()):
         stats = transfer.summarise(table[table["model"] == kind])
@@ -106,7 +106,24 @@ def markdown_table(csvs, model: str | None = None) -> str:
                   "| N | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
         lines += [f"| {n} | " + " | ".join(str(v) for v in row) + " |" for n, row in wide.iterrows()]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + advanced_lines(everything))
+
+
+def advanced_lines(everything) -> list[str]:
+    """Markdown rows for L2-SP and joint runs, with plain fine-tuning at the same N as the reference."""
+    advanced = everything[everything["method"].isin(transfer.ADVANCED_METHODS)]
+    if advanced.empty:
+        return []
+    lines = ["**Advanced** (same budget): test accuracy, mean ± sd (number of seeds)", "",
+             "| model | N | method | λ | α | test accuracy |", "|---|---|---|---|---|---|"]
+    for (kind, n), _ in advanced.groupby(["model", "n_train"]):
+        rows = everything[(everything["model"] == kind) & (everything["n_train"] == n)
+                          & everything["method"].isin(("fine-tune all",) + transfer.ADVANCED_METHODS)]
+        for (method, lam, alpha), acc in rows.groupby(["method", "l2sp_lambda", "joint_alpha"])["test_accuracy"]:
+            sd = acc.std() if len(acc) > 1 else 0.0
+            lines.append(f"| {kind} | {n} | {method} | {lam:g} | {alpha:g} | "
+                         f"{acc.mean():.3f} ± {sd:.3f} ({len(acc)}) |")
+    return lines + [""]
 
 
 def main(argv: list[str] | None = None) -> int:
