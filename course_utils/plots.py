@@ -35,6 +35,8 @@ def _axes(ax, figsize=(7, 4)):
 
 def plot_history(history, metric: str = "accuracy", title: str = "Learning curves", ax=None):
     """Training and validation curves of one metric against epoch, from a Keras History or dict."""
+    from matplotlib.ticker import MaxNLocator
+
     values = history.history if hasattr(history, "history") else history
     ax = _axes(ax)
     epochs = np.arange(1, len(values[metric]) + 1)
@@ -42,6 +44,7 @@ def plot_history(history, metric: str = "accuracy", title: str = "Learning curve
     if f"val_{metric}" in values:
         ax.plot(epochs, values[f"val_{metric}"], "s--", label=f"validation {metric}")
     ax.set(title=title, xlabel="epoch", ylabel=metric)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return ax
 
