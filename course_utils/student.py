@@ -81,6 +81,7 @@ def _strip_cell(cell: dict, where: str) -> dict:
         meta = cell["metadata"]
         meta["tags"] = [EXERCISE_TAG if t == SOLUTION_TAG else t for t in meta["tags"]]
         meta.get("jupyter", {}).pop("source_hidden", None)
+        meta.pop("slideshow", None)  # solutions are skipped in slides; a learner's stub is not
         if meta.get("jupyter") == {}:
             del meta["jupyter"]
     if has_markers:

@@ -225,6 +225,7 @@ def test_student_version_is_valid_and_holds_no_solution(lesson, student_dir):
         assert not s_cell.get("outputs")
         if student.is_solution_cell(t_cell):
             assert "source_hidden" not in s_cell.metadata.get("jupyter", {})
+            assert s_cell.metadata.get("slideshow", {}).get("slide_type") != "skip"
         for block in _solution_blocks(t_cell.source):
             for line in block.splitlines():
                 if len(line.strip()) > 3 and not line.strip().startswith("#"):
