@@ -113,8 +113,11 @@ def test_grad_cam_through_a_frozen_backbone():
 
 # --- save and reload ----------------------------------------------------------------------------
 def test_save_reload_gives_identical_predictions(tmp_path):
-    spec = backbones.get_backbone("mobilenetv2")
-    base = spec.build(32)
+    """The lesson's layout: preprocess_input ops, a nested frozen backbone with BN, pooling, a head."""
+    spec = backbones.get_backbone("resnet50")
+    base_in = keras.Input((32, 32, 3))
+    base = keras.Model(base_in, keras.layers.BatchNormalization()(keras.layers.Conv2D(8, 3)(base_in)))
+    base.trainable = False
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.GlobalAveragePooling2D()(base(spec.preprocess_input(inputs), training=False))
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
