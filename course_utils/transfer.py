@@ -104,7 +104,8 @@ def load_or_train_source(kind: str, path: Path | None = None, epochs: int | None
 
     path = Path(path) if path else source_path(kind)
     if path.exists():
-        return keras.models.load_model(path), f"loaded the source model from {path.name} (saved by lesson 4)"
+        return keras.models.load_model(path), (f"loaded the source model from {path.name} "
+                                              "(saved by lesson 4, or by an earlier run of this lesson)")
     start = time.perf_counter()
     model = train_source(kind, epochs=epochs, verbose=verbose)
     path.parent.mkdir(parents=True, exist_ok=True)
