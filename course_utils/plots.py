@@ -67,10 +67,13 @@ def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str
 
 
 def plot_image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, title: str = "",
-                    cmap: str | None = None, size: float = 1.4):
+                    cmap: str | None = None, size: float = 1.4, vmin: float | None = None,
+                    vmax: float | None = None):
     """Show images in a grid with optional per-image titles; returns the array of Axes.
 
     Float images with values above 1 are assumed to be 0-255 and are shown as such.
+    Grey images are scaled to their own range unless ``vmin``/``vmax`` fix it (do that
+    to compare brightness or contrast across images).
     """
     import matplotlib.pyplot as plt
 
@@ -84,7 +87,7 @@ def plot_image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8,
         image = images[i]
         if image.dtype.kind == "f" and image.max() > 1.0:
             image = np.clip(image, 0, 255).astype("uint8")
-        ax.imshow(image.squeeze(), cmap=cmap or ("gray" if image.squeeze().ndim == 2 else None))
+        ax.imshow(image.squeeze(), cmap=cmap or ("gray" if image.squeeze().ndim == 2 else None), vmin=vmin, vmax=vmax)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if title:
