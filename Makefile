@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export COURSE_PROFILE_TEST ?= smoke
 
-.PHONY: lab test unit notebooks prefetch clean-venv
+.PHONY: lab test unit notebooks prefetch student slides clean-venv
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ notebooks: $(BIN)/activate      ## notebooks only
 
 prefetch: $(BIN)/activate       ## download and verify every dataset before a class
 	$(BIN)/python -m course_utils.status
+
+student: $(BIN)/activate        ## student notebooks (solutions stubbed) in student/
+	$(BIN)/python -m course_utils.student --out student
+
+slides: $(BIN)/activate         ## refresh slide metadata, then build HTML slides into _build/slides
+	$(BIN)/python -m course_utils.slides
+	$(BIN)/jupyter nbconvert --to slides --output-dir _build/slides notebooks/[0-9]*.ipynb
 
 clean-venv:
 	rm -rf $(VENV)
