@@ -105,7 +105,7 @@ def plot_race(surface: Surface, paths: Mapping[str, Array], title: str = ""):
     left.legend(fontsize=8, loc="lower right")
     right.set(yscale="log", title="Loss against step", xlabel="step", ylabel="loss (log scale)")
     right.legend(fontsize=8)
-    fig.suptitle(title or f"Optimiser race on the {surface.name.lower()}", fontweight="bold")
+    fig.suptitle(title or f"Optimiser race: {surface.name}", fontweight="bold")
     return left, right
 
 
