@@ -102,7 +102,7 @@ def plot_race(surface: Surface, paths: Mapping[str, Array], title: str = ""):
         losses = surface.loss(path.T)
         right.plot(np.arange(len(path)), np.maximum(losses, 1e-12), color=line.get_color(), label=name)
     left.plot(*surface.start, "ko", label="start")
-    left.legend(fontsize=8, loc="lower right")
+    left.legend(fontsize=8, loc="best")   # placed where it hides the fewest path points
     right.set(yscale="log", title="Loss against step", xlabel="step", ylabel="loss (log scale)")
     right.legend(fontsize=8)
     fig.suptitle(title or f"Optimiser race: {surface.name}", fontweight="bold")
