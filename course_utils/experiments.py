@@ -89,12 +89,15 @@ def run_configs(cfgs: list, csv: Path) -> None:
 
 
 def markdown_table(csvs, model: str | None = None) -> str:
-    """Mean ± sd test accuracy (n seeds) per method and N, as a Markdown table, from one or more CSVs."""
+    """Mean ± sd test accuracy (n seeds) per method and N, as a Markdown table, from one or more CSVs.
+
+    A seed counts only where every method ran on it (:func:`course_utils.transfer.complete_seeds`).
+    """
     import pandas as pd
 
     csvs = [csvs] if isinstance(csvs, (str, Path)) else csvs
     everything = pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True).drop_duplicates("key")
-    table = everything[everything["method"].isin(transfer.METHODS)]
+    table = transfer.complete_seeds(everything[everything["method"].isin(transfer.METHODS)])
     lines = []
     for kind in [model] if model else sorted(table["model"].unique()):
         stats = transfer.summarise(table[table["model"] == kind])
@@ -110,7 +113,10 @@ def markdown_table(csvs, model: str | None = None) -> str:
 
 
 def advanced_lines(everything) -> list[str]:
-    """Markdown rows for L2-SP and joint runs, with plain fine-tuning at the same N as the reference."""
+    """Markdown rows for L2-SP and joint runs, with plain fine-tuning at the same N as the reference.
+
+    Only seeds on which the whole sweep ran are counted, so every row compares the same subsets.
+    """
     advanced = everything[everything["method"].isin(transfer.ADVANCED_METHODS)]
     if advanced.empty:
         return []
@@ -119,6 +125,7 @@ def advanced_lines(everything) -> list[str]:
     for (kind, n), _ in advanced.groupby(["model", "n_train"]):
         rows = everything[(everything["model"] == kind) & (everything["n_train"] == n)
                           & everything["method"].isin(("fine-tune all",) + transfer.ADVANCED_METHODS)]
+        rows = transfer.complete_seeds(rows)
         for (method, lam, alpha), acc in rows.groupby(["method", "l2sp_lambda", "joint_alpha"])["test_accuracy"]:
             sd = acc.std() if len(acc) > 1 else 0.0
             lines.append(f"| {kind} | {n} | {method} | {lam:g} | {alpha:g} | "

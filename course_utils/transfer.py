@@ -369,6 +369,15 @@ def select(table, **params):
     return table[mask]
 
 
+def complete_seeds(table):
+    """Keep a seed only where every setting (method, λ, α) of its model and N ran on it: same subsets for all."""
+    combo = table["method"] + "|" + table["l2sp_lambda"].astype(str) + "|" + table["joint_alpha"].astype(str)
+    t = table.assign(_combo=combo.to_numpy())
+    need = t.groupby(["model", "n_train"])["_combo"].transform("nunique")
+    have = t.groupby(["model", "n_train", "seed"])["_combo"].transform("nunique")
+    return table[(have == need).to_numpy()]
+
+
 def summarise(table, by=("model", "method", "n_train")):
     """Mean, standard deviation and count of test accuracy per group."""
     return (table.groupby(list(by))["test_accuracy"].agg(["mean", "std", "count"]).reset_index())

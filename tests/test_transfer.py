@@ -115,3 +115,13 @@ def test_grid_configs_cover_every_cell_and_table_renders(tmp_path):
     pd.DataFrame(rows).to_csv(tmp_path / "g.csv", index=False)
     table = experiments.markdown_table(tmp_path / "g.csv")
     assert "| 100 |" in table and "0.505 ± 0.007 (2)" in table
+
+
+def test_complete_seeds_drops_a_seed_some_methods_missed():
+    import pandas as pd
+
+    rows = [dict(model="mlp", n_train=100, seed=seed, method=m, l2sp_lambda=0.0, joint_alpha=0.0)
+            for seed in (0, 1) for m in transfer.METHODS]
+    rows = rows[:-1]  # seed 1 misses its last method
+    kept = transfer.complete_seeds(pd.DataFrame(rows))
+    assert set(kept["seed"]) == {0} and len(kept) == len(transfer.METHODS)
