@@ -30,10 +30,11 @@ def mistake_indices(y_true, y_pred, limit: int | None = None) -> np.ndarray:
 
 
 def plot_mistakes(images, y_true, y_pred, class_names: Sequence[str], limit: int = 16, ncols: int = 8,
-                  title: str = "Mistakes: true → predicted"):
-    """Show up to ``limit`` misclassified images titled ``true → predicted``; returns the Axes array."""
+                  title: str = "Mistakes: true → predicted", size: float = 1.4):
+    """Show up to ``limit`` misclassified images titled ``true`` over ``→ predicted``; returns the Axes array."""
     from .plots import plot_image_grid
 
     wrong = mistake_indices(y_true, y_pred, limit)
-    titles = [f"{class_names[y_true[i]]} → {class_names[y_pred[i]]}" for i in wrong]
-    return plot_image_grid(np.asarray(images)[wrong], titles, ncols=min(ncols, max(1, len(wrong))), title=title)
+    titles = [f"{class_names[y_true[i]]}\n→ {class_names[y_pred[i]]}" for i in wrong]
+    return plot_image_grid(np.asarray(images)[wrong], titles, ncols=min(ncols, max(1, len(wrong))), title=title,
+                           size=size)

@@ -61,7 +61,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str
     sns.heatmap(matrix, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False,
                 xticklabels=class_names, yticklabels=class_names, ax=ax)
     ax.set(title=title, xlabel="predicted class", ylabel="true class")
-    ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     ax.tick_params(axis="y", labelrotation=0)
     return ax
 
