@@ -16,7 +16,7 @@ lab: $(BIN)/activate            ## open the course in JupyterLab
 	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
 
 test: $(BIN)/activate           ## unit tests + every notebook under nbval (smoke profile)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=15
 
 unit: $(BIN)/activate           ## unit tests only (fast)
 	$(BIN)/python -m pytest tests
