@@ -12,7 +12,8 @@ import numpy as np
 # One colour per method, used by every lesson, so "scratch" is always the same colour.
 METHOD_COLORS = {
     "scratch": "#7f7f7f", "fine-tune all": "#1f77b4", "frozen body": "#2ca02c",
-    "discriminative lr": "#9467bd", "transfer": "#1f77b4", "augmented": "#ff7f0e",
+    "two-stage": "#9467bd", "discriminative lr": "#9467bd", "l2-sp": "#d62728", "joint": "#ff7f0e",
+    "transfer": "#1f77b4", "augmented": "#ff7f0e",
 }
 
 

@@ -28,12 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from . import config, models
+from .plots import METHOD_COLORS
 
 CODE_VERSION = 1  # bump when the training recipe below changes: it invalidates every cached result
 METHODS = ("scratch", "fine-tune all", "frozen body", "two-stage")
 ADVANCED_METHODS = ("l2-sp", "joint")
-METHOD_COLORS = {"scratch": "#7f7f7f", "fine-tune all": "#1f77b4", "frozen body": "#2ca02c",
-                 "two-stage": "#9467bd", "l2-sp": "#d62728", "joint": "#ff7f0e"}
 SOURCE_RECIPE = {"mlp": {"epochs": 5, "batch_size": 128, "learning_rate": 1e-3, "seed": 0},
                  "cnn": {"epochs": 2, "batch_size": 128, "learning_rate": 1e-3, "seed": 0}}
 
