@@ -25,13 +25,13 @@ notebooks: $(BIN)/activate      ## notebooks only
 	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest notebooks --nbval-lax
 
 prefetch: $(BIN)/activate       ## download and verify every dataset before a class
-	$(BIN)/python -m course_utils.status
+	$(BIN)/python -m course_utils.data.status
 
 student: $(BIN)/activate        ## student notebooks (solutions stubbed) in student/
-	$(BIN)/python -m course_utils.student --out student
+	$(BIN)/python -m course_utils.tools.student --out student
 
 slides: $(BIN)/activate         ## refresh slide metadata, then build HTML slides into _build/slides
-	$(BIN)/python -m course_utils.slides
+	$(BIN)/python -m course_utils.tools.slides
 	$(BIN)/jupyter nbconvert --to slides --output-dir _build/slides notebooks/[0-9]*.ipynb
 
 clean-venv:

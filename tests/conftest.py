@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from course_utils import registry
-from course_utils.registry import RemoteFile
+from course_utils.data.registry import RemoteFile
 
 SHARED_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

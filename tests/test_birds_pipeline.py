@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from course_utils import backbones, birds, features, gradcam, images
-from course_utils.fetch import DataUnavailableError
+from course_utils.data.fetch import DataUnavailableError
 
 keras = pytest.importorskip("keras")
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from course_utils import fetch, registry
-from course_utils.registry import RemoteFile
+from course_utils.data.registry import RemoteFile
 
 
 def cached(entry) -> Path:

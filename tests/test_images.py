@@ -124,7 +124,7 @@ def test_fetch_birds_from_archive_in_mirror(course_env, monkeypatch, tmp_path):
     import hashlib
 
     from course_utils import registry
-    from course_utils.registry import RemoteFile
+    from course_utils.data.registry import RemoteFile
 
     mirror = tmp_path / "mirror"
     (mirror / "cub").mkdir(parents=True)
@@ -145,7 +145,7 @@ def test_failed_preparation_leaves_nothing_behind(course_env, monkeypatch, tmp_p
     import hashlib
 
     from course_utils import registry
-    from course_utils.registry import RemoteFile
+    from course_utils.data.registry import RemoteFile
 
     mirror = tmp_path / "mirror"
     (mirror / "cub").mkdir(parents=True)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.surfaces import (BOWL, ROSENBROCK, SURFACES, distance_to_minimum, plot_decision_boundary,  # noqa: E402
+from course_utils.lessons.surfaces import (BOWL, ROSENBROCK, SURFACES, distance_to_minimum, plot_decision_boundary,  # noqa: E402
                                    plot_race)
 
 

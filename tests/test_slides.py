@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import slides
+from course_utils.tools import slides
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -53,8 +53,8 @@ def test_lesson_has_up_to_date_slide_metadata(lesson):
     nb = nbformat.read(lesson, as_version=4)
     missing = [i for i, c in enumerate(nb.cells) if "slide_type" not in c.metadata.get("slideshow", {})]
     assert not missing, (f"{lesson.name}: cells {missing[:8]} have no slideshow metadata; "
-                         "run `python -m course_utils.slides` and commit")
-    assert not slides.add_slide_metadata(nb), f"{lesson.name}: slide metadata is stale; run `python -m course_utils.slides`"
+                         "run `python -m course_utils.tools.slides` and commit")
+    assert not slides.add_slide_metadata(nb), f"{lesson.name}: slide metadata is stale; run `python -m course_utils.tools.slides`"
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +64,11 @@ def deck_dir(tmp_path_factory):
         pytest.skip("no lessons in notebooks/ yet")
     folder = tmp_path_factory.mktemp("slides")
     copies = [Path(shutil.copy(p, folder / p.name)) for p in LESSONS]
-    assert subprocess.run([sys.executable, "-m", "course_utils.slides", *map(str, copies)],
+    assert subprocess.run([sys.executable, "-m", "course_utils.tools.slides", *map(str, copies)],
                           cwd=ROOT, capture_output=True).returncode == 0
     before = [p.read_bytes() for p in copies]
     assert slides.main(list(map(str, copies))) == 0  # a second run leaves the files byte for byte as they are
-    assert before == [p.read_bytes() for p in copies], "course_utils.slides is not idempotent"
+    assert before == [p.read_bytes() for p in copies], "course_utils.tools.slides is not idempotent"
     result = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", "--log-level=ERROR",
                              "--output-dir", str(folder / "html"), *map(str, copies)],
                             capture_output=True, text=True, cwd=folder)

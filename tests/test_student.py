@@ -23,7 +23,8 @@ from unittest import mock
 import nbformat
 import pytest
 
-from course_utils import checks, student
+from course_utils import checks
+from course_utils.tools import student
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -111,7 +112,7 @@ def test_command_line_writes_student_folder(tmp_path):
     src.mkdir()
     nbformat.write(synthetic_lesson(), src / "99_synthetic.ipynb")
     (src / "glossary.md").write_text("# Glossary\n")
-    result = subprocess.run([sys.executable, "-m", "course_utils.student", "--out", str(tmp_path / "student"),
+    result = subprocess.run([sys.executable, "-m", "course_utils.tools.student", "--out", str(tmp_path / "student"),
                              str(src / "99_synthetic.ipynb")], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "student" / "glossary.md").exists()

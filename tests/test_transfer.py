@@ -6,7 +6,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from course_utils import experiments, transfer  # noqa: E402
+from course_utils import transfer  # noqa: E402
+from course_utils.tools import experiments  # noqa: E402
 
 
 @pytest.fixture()

@@ -1,7 +1,7 @@
 """Loaders for the course's array datasets: MNIST, Fashion-MNIST and Iris.
 
 MNIST and Fashion-MNIST are read from their original IDX ``.gz`` files (fetched and
-verified through :mod:`course_utils.fetch`) and returned in the shapes and dtypes
+verified through :mod:`course_utils.data.fetch`) and returned in the shapes and dtypes
 ``keras.datasets`` uses: images ``(n, 28, 28) uint8``, labels ``(n,) uint8``.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ Rules (computed from the cells' content only, so running the command twice chang
 
 Usage (from the course folder)::
 
-    python -m course_utils.slides                  # every notebooks/*.ipynb, in place
+    python -m course_utils.tools.slides                  # every notebooks/*.ipynb, in place
     jupyter nbconvert --to slides notebooks/05_weight_transfer_fashion.ipynb   # then present
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ def add_slide_metadata(nb: dict) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.slides [notebooks...]`` (default: notebooks/*.ipynb)."""
+    """Command line: ``python -m course_utils.tools.slides [notebooks...]`` (default: notebooks/*.ipynb)."""
     import nbformat
 
     parser = argparse.ArgumentParser(description="Add slideshow metadata to lesson notebooks (in place).")

@@ -2,14 +2,14 @@
 
 The lesson runs a small slice live; this module runs the whole grid (every method, every
 training-set size N, several seeds) and appends one row per run to a CSV keyed by every
-parameter (:func:`course_utils.transfer.config_key`). Rerunning skips rows already there,
+parameter (:func:`course_utils.lessons.transfer.config_key`). Rerunning skips rows already there,
 so an interrupted grid resumes where it stopped.
 
 Examples (from the course checkout)::
 
-    python -m course_utils.experiments grid --model mlp --n 100 300 1000 3000 10000 55000 --seeds 0 1 2
-    python -m course_utils.experiments advanced --model mlp --n 300 --seeds 0 1 2
-    python -m course_utils.experiments table --csv docs/results/05_transfer_grid*.csv
+    python -m course_utils.tools.experiments grid --model mlp --n 100 300 1000 3000 10000 55000 --seeds 0 1 2
+    python -m course_utils.tools.experiments advanced --model mlp --n 300 --seeds 0 1 2
+    python -m course_utils.tools.experiments table --csv docs/results/05_transfer_grid*.csv
 
 The source models are trained here from ``transfer.SOURCE_RECIPE`` (not read from the
 lesson-4 artefact), so the grid is reproducible on its own; every row records the recipe.
@@ -22,7 +22,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import config, transfer
+from .. import config
+from ..lessons import transfer
 
 DEFAULT_CSV = Path("docs/results/05_transfer_grid.csv")
 N_GRID = (100, 300, 1000, 3000, 10000, 55000)
@@ -91,7 +92,7 @@ def run_configs(cfgs: list, csv: Path) -> None:
 def markdown_table(csvs, model: str | None = None) -> str:
     """Mean ± sd test accuracy (n seeds) per method and N, as a Markdown table, from one or more CSVs.
 
-    A seed counts only where every method ran on it (:func:`course_utils.transfer.complete_seeds`).
+    A seed counts only where every method ran on it (:func:`course_utils.lessons.transfer.complete_seeds`).
     """
     import pandas as pd
 
@@ -135,7 +136,7 @@ def advanced_lines(everything) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run it."""
-    parser = argparse.ArgumentParser(prog="python -m course_utils.experiments", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_utils.tools.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["grid", "advanced", "table"])
     parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")

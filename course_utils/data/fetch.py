@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from . import config
+from .. import config
 from .registry import REGISTRY, RemoteFile
 
 CONNECT_TIMEOUT_S = 5  # fail fast when offline instead of hanging

@@ -3,7 +3,7 @@
 Lesson 5 shows every idea here in plain sight first (copying weights, freezing, the
 L2-SP penalty, the two-head joint model); these functions repeat them compactly so the
 same code runs the lesson's live slice and the full grid in
-:mod:`course_utils.experiments`. Results are cached in CSV files keyed by a hash of
+:mod:`course_utils.tools.experiments`. Results are cached in CSV files keyed by a hash of
 every parameter that produced them (:func:`config_key`), so a changed setting can never
 show an old number.
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, models
-from .plots import METHOD_COLORS
+from .. import config, models
+from ..plots import METHOD_COLORS
 
 CODE_VERSION = 1  # bump when the training recipe below changes: it invalidates every cached result
 METHODS = ("scratch", "fine-tune all", "frozen body", "two-stage")
@@ -79,7 +79,7 @@ def train_source(kind: str, epochs: int | None = None, seed: int | None = None, 
     """Train the source model on MNIST with the recipe in ``SOURCE_RECIPE`` (Adam, cross-entropy)."""
     import keras
 
-    from .datasets import load_mnist
+    from ..data.datasets import load_mnist
 
     recipe = dict(SOURCE_RECIPE[kind], **({"epochs": epochs} if epochs else {}),
                   **({"seed": seed} if seed is not None else {}))
@@ -324,7 +324,7 @@ def run_one(cfg: RunConfig, data: dict, source=None) -> dict:
 
 def load_target_data(kind: str, val_size: int = 5000, with_source: bool = False) -> dict:
     """Fashion-MNIST prepared for ``kind`` with the fixed validation split (and MNIST for ``joint``)."""
-    from .datasets import load_fashion_mnist, load_mnist
+    from ..data.datasets import load_fashion_mnist, load_mnist
 
     fashion = load_fashion_mnist()
     pool, val = split_validation(fashion.y_train, val_size)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
+from .. import config
 from .fetch import copy_verified, ensure_writable, fetch_file, _download
 from .images import load_image, scan_image_folder
 

@@ -5,7 +5,7 @@ used here without its classification top. Each entry says how to build it, which
 ``preprocess_input`` it expects and which weights file it needs.
 
 Weights policy (see :func:`resolve_weights`): weights come from the Keras cache, the
-course mirror or the download (:func:`course_utils.weights.fetch_imagenet_weights`).
+course mirror or the download (:func:`course_utils.data.weights.fetch_imagenet_weights`).
 When they cannot be had, the ``full`` profile stops with an error that says where
 to put the file; the ``smoke`` profile, or ``COURSE_ALLOW_RANDOM_WEIGHTS=1``, goes on
 with random initialisation, and the lesson says loudly that accuracies mean nothing.
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import config
-from .fetch import DataUnavailableError
-from .weights import fetch_imagenet_weights
+from .. import config
+from ..data.fetch import DataUnavailableError
+from ..data.weights import fetch_imagenet_weights
 
 RANDOM_WEIGHTS_ENV = "COURSE_ALLOW_RANDOM_WEIGHTS"
 
@@ -112,7 +112,7 @@ def random_weights_banner(choice: WeightsChoice) -> str:
     return (f"{bar}\n  NO PRETRAINED WEIGHTS: this run uses {choice.note}.\n"
             "  Every accuracy below is NOT meaningful: the checks test the pipeline, not the\n"
             "  accuracy. Put the ImageNet weights file into the Keras cache or the mirror\n"
-            f"  (see course_utils.weights) to see what transfer learning really does.\n{bar}")
+            f"  (see course_utils.data.weights) to see what transfer learning really does.\n{bar}")
 
 
 def count_params(model) -> int:

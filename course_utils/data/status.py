@@ -1,7 +1,7 @@
 """Which datasets are on this machine, and prefetching them all before a class."""
 from __future__ import annotations
 
-from . import config
+from .. import config
 from .birds import BIRD_SPECIES, birds_dir, fetch_birds
 from .fetch import cache_path, fetch_file, file_status
 from .registry import REGISTRY, files_of
@@ -50,6 +50,6 @@ def _folder_size(folder) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
 
-if __name__ == "__main__":  # `python -m course_utils.status`: prefetch everything, then show the table
+if __name__ == "__main__":  # `python -m course_utils.data.status`: prefetch everything, then show the table
     prefetch()
     print(dataset_status().to_string(index=False))

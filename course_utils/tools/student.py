@@ -9,8 +9,8 @@ learner's check says "not answered yet" until the stub is filled in.
 
 Usage (from the course folder)::
 
-    python -m course_utils.student                      # every notebooks/*.ipynb -> student/
-    python -m course_utils.student --out /tmp/s notebooks/05_weight_transfer_fashion.ipynb
+    python -m course_utils.tools.student                      # every notebooks/*.ipynb -> student/
+    python -m course_utils.tools.student --out /tmp/s notebooks/05_weight_transfer_fashion.ipynb
 
 The output folder also receives the other files next to the notebooks (the glossary),
 so relative links keep working.
@@ -123,7 +123,7 @@ def write_student_versions(notebooks: list[Path], out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.student [--out student/] [notebooks...]``."""
+    """Command line: ``python -m course_utils.tools.student [--out student/] [notebooks...]``."""
     parser = argparse.ArgumentParser(description="Write student versions of the lessons (solutions stubbed).")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--out", type=Path, default=Path("student"), help="output folder (default: student/)")

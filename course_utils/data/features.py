@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import config
+from .. import config
 
 
 @dataclass
