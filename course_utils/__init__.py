@@ -7,8 +7,9 @@ and TensorFlow is imported only by the modules that need it.
 The package has four parts (``docs/authoring.md`` has the full map):
 
 - the **lesson core**, at the top: ``config`` (profiles, folders), ``env``
-  (``setup``), ``checks`` (self-checks and exercises), ``plots``, ``models``,
-  ``evaluation``, ``widgets``;
+  (``setup``), ``checks`` (self-checks), ``exercises`` (``check``, ``hint``,
+  ``solution``: one checker per exercise), ``plots``, ``models``, ``evaluation``,
+  ``widgets``;
 - ``course_utils.data``: the data stack (``registry``, ``fetch``, ``datasets``,
   ``birds``, ``images``, ``weights``, ``status``, ``features``);
 - ``course_utils.lessons``: plumbing for one lesson's topic (``surfaces``,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any, Mapping
 
 from .config import by_profile, data_dir, data_mirror, get_profile, is_smoke
 from .env import setup
@@ -34,6 +36,27 @@ _SHORT_NAMES = {
     **{name: "lessons" for name in ("surfaces", "convolution", "transfer", "augmentation", "gradcam",
                                     "backbones")},
 }
+
+
+def check(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = None):
+    """Check an exercise answer: ``cu.check("3.1", answer_3_1, globals())`` (see ``course_utils.exercises``)."""
+    from .exercises import check as check_exercise
+
+    return check_exercise(exercise_id, answer, namespace)
+
+
+def hint(exercise_id: str) -> None:
+    """Print the hint of an exercise: ``cu.hint("3.1")``."""
+    from .exercises import hint as print_hint
+
+    print_hint(exercise_id)
+
+
+def solution(exercise_id: str) -> None:
+    """Print the solution of an exercise, read from the instructor notebook: ``cu.solution("3.1")``."""
+    from .exercises import solution as print_solution
+
+    print_solution(exercise_id)
 
 
 def __getattr__(name: str) -> ModuleType:
@@ -49,5 +72,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_SHORT_NAMES))
 
 
-__all__ = ["by_profile", "data_dir", "data_mirror", "get_profile", "is_smoke", "setup"]
+__all__ = ["by_profile", "check", "data_dir", "data_mirror", "get_profile", "hint", "is_smoke", "setup", "solution"]
 __version__ = "0.1.0"

@@ -1,0 +1,116 @@
+"""Exercises: check an answer, ask for a hint, show a solution.
+
+Every exercise of the course is used the same way from a lesson::
+
+    cu.check("3.1", answer_3_1, globals())   # the check cell, always this one line
+    cu.hint("3.1")                           # a hint, when stuck
+    cu.solution("3.1")                       # the solution, read from the instructor notebook
+
+``check`` prints one line:
+
+- ``✅ Exercise 3.1: correct``
+- ``❌ Exercise 3.1: not quite — <why>``
+- ``Exercise 3.1: not answered yet`` (the answer is still ``None``)
+
+The expected result is never in the notebook: the exercise's checker, in
+``course_utils/exercises/lessonNN.py``, computes it from the lesson's state (the namespace
+passed as ``globals()``). Under CI (``CI`` set) or with ``COURSE_STRICT_CHECKS=1`` a "not
+quite" or a checker error raises :class:`course_utils.checks.CheckFailed`; "not answered yet"
+never does, so a learner edition runs from top to bottom. With ``COURSE_GRADE_LOG`` set,
+every check also appends its verdict to that file for the grader (see :mod:`.gradelog`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..checks import CheckFailed, CheckResult, strict_mode
+from . import gradelog, solutions
+from .core import (CORRECT, Exercise, LessonStateMissing, NotQuite, UnknownExercise, Verdict, all_exercises,
+                   exercise, expect, get, lesson_number, lesson_value, not_quite)
+from .gradelog import GRADE_LOG_ENV
+
+__all__ = ["check", "hint", "solution", "Outcome", "evaluate", "CORRECT", "Verdict", "not_quite", "expect",
+           "lesson_value", "exercise", "get", "all_exercises", "UnknownExercise", "GRADE_LOG_ENV"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of checking one answer: ``verdict`` is one of the grade log's four strings."""
+
+    exercise: str
+    verdict: str
+    message: str = ""
+
+    @property
+    def line(self) -> str:
+        """The line printed for the learner."""
+        if self.verdict == "correct":
+            return f"✅ Exercise {self.exercise}: correct"
+        if self.verdict == "not answered":
+            return f"Exercise {self.exercise}: not answered yet"
+        if self.verdict == "not quite":
+            return f"❌ Exercise {self.exercise}: not quite — {self.message}"
+        return f"❌ Exercise {self.exercise}: the check could not run — {self.message}"
+
+
+def evaluate(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = None) -> Outcome:
+    """Check ``answer`` without printing or raising: the verdict and its message."""
+    try:
+        checker = get(exercise_id).checker
+    except UnknownExercise as err:
+        return Outcome(str(exercise_id), "error", f"UnknownExercise: {err.args[0]}")
+    if answer is None:
+        return Outcome(exercise_id, "not answered")
+    try:
+        verdict = checker(answer, namespace if namespace is not None else {})
+    except NotQuite as err:
+        return Outcome(exercise_id, "not quite", str(err))
+    except LessonStateMissing as err:
+        return Outcome(exercise_id, "error", str(err))
+    except Exception as err:  # the answer broke the checker (wrong type, a bug in a learner's function, ...)
+        return Outcome(exercise_id, "error", f"{type(err).__name__}: {err}".strip())
+    if verdict.correct:
+        return Outcome(exercise_id, "correct")
+    return Outcome(exercise_id, "not quite", verdict.reason)
+
+
+def check(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = None) -> CheckResult:
+    """Check an exercise answer against the lesson's state, print the verdict, log it for grading.
+
+    Args:
+        exercise_id: "N.M", e.g. "3.1".
+        answer: the learner's answer (``None`` means not answered yet).
+        namespace: the lesson's variables, normally ``globals()`` of the notebook.
+
+    Raises:
+        CheckFailed: in strict mode (CI), when the answer is not quite right or cannot be checked.
+    """
+    outcome = evaluate(exercise_id, answer, namespace)
+    line = outcome.line
+    if outcome.verdict == "not quite":
+        line += f'\n   Stuck? cu.hint("{outcome.exercise}") gives a hint.'
+    print(line)
+    lesson = _lesson_or_none(outcome.exercise)
+    gradelog.record(outcome.exercise, outcome.verdict, outcome.message, lesson)
+    if outcome.verdict in ("not quite", "error") and strict_mode():
+        raise CheckFailed(outcome.line)
+    return CheckResult(outcome.verdict == "correct")
+
+
+def hint(exercise_id: str) -> None:
+    """Print the hint of an exercise."""
+    print(f"Hint for exercise {exercise_id}: {get(exercise_id).hint}")
+
+
+def solution(exercise_id: str) -> None:
+    """Print the solution of an exercise, read from the instructor notebook in ``notebooks/``."""
+    code = solutions.solution_code(exercise_id, lesson_number(exercise_id))
+    print(f"# Solution of exercise {exercise_id}: paste it into the answer cell, read it, run it.\n{code}")
+
+
+def _lesson_or_none(exercise_id: str) -> int | None:
+    try:
+        return lesson_number(exercise_id)
+    except UnknownExercise:
+        return None
