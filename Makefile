@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export COURSE_PROFILE_TEST ?= smoke
 
-.PHONY: lab test unit notebooks prefetch student slides clean-venv
+.PHONY: lab learner test unit notebooks prefetch student grade slides clean-venv
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,11 @@ $(BIN)/activate: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -r requirements.txt
 	touch $(BIN)/activate
 
-lab: $(BIN)/activate            ## open the course in JupyterLab
-	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+lab: learner                    ## open the learner edition (learner/) in JupyterLab
+	$(BIN)/jupyter lab learner/00_welcome.ipynb   # serves learner/ only (the folder of the file)
+
+learner: $(BIN)/activate        ## create or update learner/ (your copies without solutions; your edits are never overwritten)
+	$(BIN)/python -m course_utils.tools.learner
 
 test: $(BIN)/activate           ## unit tests + every notebook under nbval (smoke profile)
 	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=15
@@ -27,8 +30,12 @@ notebooks: $(BIN)/activate      ## notebooks only
 prefetch: $(BIN)/activate       ## download and verify every dataset before a class
 	$(BIN)/python -m course_utils.data.status
 
-student: $(BIN)/activate        ## student notebooks (solutions stubbed) in student/
+student: $(BIN)/activate        ## classroom student edition (solutions removed) in student/
 	$(BIN)/python -m course_utils.tools.student --out student
+
+grade: $(BIN)/activate          ## grade a folder of submissions: make grade SUBMISSIONS=collected/ [PROFILE=smoke] [TIMEOUT=600]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of submitted notebooks> [PROFILE=smoke|full] [TIMEOUT=seconds] [GRADES=grades.csv]"; exit 2; }
+	$(BIN)/python -m course_utils.tools.grade "$(SUBMISSIONS)" --out "$(or $(GRADES),grades.csv)" --profile $(or $(PROFILE),smoke) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 slides: $(BIN)/activate         ## refresh slide metadata, then build HTML slides into _build/slides
 	$(BIN)/python -m course_utils.tools.slides

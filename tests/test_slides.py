@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.tools import slides
+from course_utils.tools import slides, student
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -84,3 +84,22 @@ def test_slides_build(lesson, deck_dir):
     assert n_slides >= 3 and html.count("<section") >= n_slides
     first_heading = nb.cells[0].source.splitlines()[0].lstrip("# ").strip()
     assert first_heading.split("·")[-1].strip()[:20] in html
+
+
+def test_an_interrupted_rewrite_leaves_the_lesson_whole(tmp_path, monkeypatch):
+    """The lesson is written to a temporary file and moved into place: a crash before the move changes nothing."""
+    lesson = tmp_path / "99_synthetic.ipynb"
+    nbformat.write(_nb(("md", "# 99 · Title", None), ("code", "x = 1", None)), lesson)
+    before = lesson.read_bytes()
+
+    def crash(*args):
+        raise KeyboardInterrupt("interrupted while saving")
+
+    monkeypatch.setattr(student.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        slides.main([str(lesson)])
+    assert lesson.read_bytes() == before  # not half-written, not rewritten
+    assert [p.name for p in tmp_path.iterdir()] == [lesson.name]  # no temporary file left behind
+    monkeypatch.undo()
+    assert slides.main([str(lesson)]) == 0  # the next run is not broken by the interrupted one
+    assert nbformat.read(lesson, as_version=4).cells[0].metadata.slideshow.slide_type == "slide"

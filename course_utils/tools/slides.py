@@ -20,9 +20,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from .student import default_lessons_folder, lesson_files, write_atomically
+
 MAX_CELLS = 4  # cells on one slide before a markdown cell opens a subslide
 MAX_CELLS_HARD = 7  # ... or before any cell does
-SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 
 
 def heading_level(source: str) -> int:
@@ -66,6 +67,14 @@ def add_slide_metadata(nb: dict) -> bool:
     return changed
 
 
+def write_notebook_atomically(nb: dict, path: Path) -> None:
+    """Save ``nb`` over ``path`` through a temporary file, so an interrupted run never leaves half a lesson."""
+    import nbformat
+
+    text = nbformat.writes(nbformat.from_dict(nb))
+    write_atomically(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m course_utils.tools.slides [notebooks...]`` (default: notebooks/*.ipynb)."""
     import nbformat
@@ -73,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Add slideshow metadata to lesson notebooks (in place).")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted(Path("notebooks").glob("*.ipynb"))
+    notebooks = args.notebooks or lesson_files(default_lessons_folder())
     if not notebooks:
         parser.error("no notebooks given and none found in notebooks/ (run from the course folder)")
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         if add_slide_metadata(nb):
-            nbformat.write(nb, path)
+            write_notebook_atomically(nb, path)
             print(f"{path}: slideshow metadata updated")
         else:
             print(f"{path}: already up to date")

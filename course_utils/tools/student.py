@@ -1,32 +1,37 @@
-"""Student versions of the lessons: solutions replaced by stubs, outputs stripped, checks kept.
+"""Editions of the lessons without solutions: the classroom student edition (and the learner's, see ``learner``).
 
-A solution cell carries the cell tag ``solution`` and wraps its answer in
-``### BEGIN SOLUTION`` / ``### END SOLUTION`` (see ``docs/authoring.md``). The student
-version keeps everything outside the markers (so ``answer_8_1 = None`` still runs),
-replaces what lies between them by ``# YOUR CODE HERE``, removes the markers, shows the
-cell (no ``source_hidden``) and re-tags it ``exercise``. Every check cell is kept, so a
-learner's check says "not answered yet" until the stub is filled in.
+A solution cell carries the cell tag ``solution`` and the metadata ``{"exercise": "N.M"}``, and wraps its answer
+in ``### BEGIN SOLUTION`` / ``### END SOLUTION``::
+
+    answer_5_3 = None   # your answer here
+    ### BEGIN SOLUTION
+    answer_5_3 = ...
+    ### END SOLUTION
+
+The edition without solutions keeps only the lines outside the markers (so ``answer_5_3 = None`` still runs and
+its check says "not answered yet"), shows the cell (no ``source_hidden``), re-tags it ``exercise`` and keeps its
+``exercise`` metadata (the grader uses it). Outputs are cleared and every check cell is kept. The lessons in
+``notebooks/`` stay the single source: this module only ever writes to another folder, and refuses an output
+folder that is, contains or lies inside the lessons' folder.
 
 Usage (from the course folder)::
 
-    python -m course_utils.tools.student                      # every notebooks/*.ipynb -> student/
-    python -m course_utils.tools.student --out /tmp/s notebooks/05_weight_transfer_fashion.ipynb
-
-The output folder also receives the other files next to the notebooks (the glossary),
-so relative links keep working.
+    python -m course_utils.tools.student --out student          # every lesson -> student/  (make student)
+    python -m course_utils.tools.student --out handout notebooks/05_weight_transfer_fashion.ipynb
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import re
-import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Iterable
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-STUB = "# YOUR CODE HERE"
-INDENTED_STUB = "raise NotImplementedError()"
+INDENTED_STUB = 'raise NotImplementedError("your code here")'  # keeps a function body valid Python
 MARKDOWN_STUB = "*Write your answer here.*"
 SOLUTION_TAG, EXERCISE_TAG = "solution", "exercise"
 _BLOCK = re.compile(r"^([ \t]*)" + re.escape(BEGIN) + r"[^\n]*\n.*?^[ \t]*" + re.escape(END) + r"[^\n]*(\n|$)",
@@ -37,29 +42,33 @@ class SolutionMarkerError(ValueError):
     """A solution cell lacks its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers, or they are unbalanced."""
 
 
-def strip_solution(source: str, stub: str = STUB) -> str:
-    """Replace each BEGIN/END SOLUTION block of ``source`` by ``stub`` (indented like the marker).
+class OutputFolderError(ValueError):
+    """The output folder would overwrite or mix with the lessons' own folder."""
 
-    An indented block (a function body) also gets ``raise NotImplementedError()`` so the
-    stub stays valid Python and calling the unfinished function fails loudly.
+
+def strip_solution(source: str, markdown: bool = False) -> str:
+    """Remove each BEGIN/END SOLUTION block of ``source``, keeping only the lines outside the markers.
+
+    An indented block (a function body) becomes ``raise NotImplementedError(...)`` so the cell stays valid
+    Python; in a markdown cell a block becomes ``*Write your answer here.*``.
 
     Raises:
         SolutionMarkerError: a marker is left over (unbalanced or in the wrong order).
 
     Example:
-        >>> strip_solution("x = None\\n### BEGIN SOLUTION\\nx = 42\\n### END SOLUTION\\n")
-        'x = None\\n# YOUR CODE HERE\\n'
+        >>> strip_solution("x = None  # your answer here\\n### BEGIN SOLUTION\\nx = 42\\n### END SOLUTION\\n")
+        'x = None  # your answer here\\n'
     """
     def replace(match: re.Match) -> str:
         indent, newline = match.group(1), match.group(2)
-        if indent and stub == STUB:  # inside a function body a comment alone is a syntax error
-            return f"{indent}{stub}\n{indent}{INDENTED_STUB}{newline}"
-        return f"{indent}{stub}{newline}"
+        if markdown:
+            return f"{indent}{MARKDOWN_STUB}{newline}"
+        return f"{indent}{INDENTED_STUB}{newline}" if indent else ""
 
     result = _BLOCK.sub(replace, source)
     if BEGIN in result or END in result:
         raise SolutionMarkerError(f"Unbalanced solution markers in:\n{source[:300]}")
-    return result
+    return result.rstrip("\n") if not source.endswith("\n") else result
 
 
 def is_solution_cell(cell: dict) -> bool:
@@ -68,24 +77,24 @@ def is_solution_cell(cell: dict) -> bool:
 
 
 def _strip_cell(cell: dict, where: str) -> dict:
-    """Student version of one cell (a copy)."""
+    """The cell without its solution (a copy): markers' content removed, shown, tagged ``exercise``."""
     cell = copy.deepcopy(cell)
     source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-    has_markers = BEGIN in source
+    markdown = cell["cell_type"] == "markdown"
     if is_solution_cell(cell):
-        if not has_markers and cell["cell_type"] == "code":
+        if BEGIN not in source and not markdown:
             raise SolutionMarkerError(f"{where}: a cell tagged 'solution' has no '{BEGIN}' marker; "
                                       "wrap the answer in the markers (docs/authoring.md).")
-        if cell["cell_type"] == "markdown" and not has_markers:
-            source = MARKDOWN_STUB
+        if BEGIN not in source:
+            source = MARKDOWN_STUB  # a written answer with no markers: the whole cell is the solution
         meta = cell["metadata"]
-        meta["tags"] = [EXERCISE_TAG if t == SOLUTION_TAG else t for t in meta["tags"]]
+        meta["tags"] = [EXERCISE_TAG if tag == SOLUTION_TAG else tag for tag in meta["tags"]]
         meta.get("jupyter", {}).pop("source_hidden", None)
-        meta.pop("slideshow", None)  # solutions are skipped in slides; a learner's stub is not
+        meta.pop("slideshow", None)  # solutions are skipped in slides; the learner's own cell is not
         if meta.get("jupyter") == {}:
             del meta["jupyter"]
-    if has_markers:
-        source = strip_solution(source, MARKDOWN_STUB if cell["cell_type"] == "markdown" else STUB)
+    if BEGIN in source or END in source:
+        source = strip_solution(source, markdown=markdown)
     cell["source"] = source
     if cell["cell_type"] == "code":
         cell["outputs"], cell["execution_count"] = [], None
@@ -93,46 +102,113 @@ def _strip_cell(cell: dict, where: str) -> dict:
 
 
 def make_student_notebook(nb: dict, where: str = "notebook") -> dict:
-    """Return the student version of a notebook (a dict in nbformat 4 layout); the input is unchanged."""
+    """Return the notebook without solutions (a dict in nbformat 4 layout); the input is unchanged."""
     student = copy.deepcopy(nb)
     student["cells"] = [_strip_cell(cell, f"{where}, cell {i}") for i, cell in enumerate(nb["cells"])]
     student.get("metadata", {}).pop("widgets", None)
     return student
 
 
-def write_student_versions(notebooks: list[Path], out_dir: Path) -> list[Path]:
-    """Write the student version of each notebook into ``out_dir``; return the written paths.
-
-    Non-notebook files next to the first notebook (e.g. ``glossary.md``) are copied too.
-    """
+def student_notebook_text(path: Path) -> str:
+    """The edition without solutions of the lesson at ``path``, as the text of a valid ``.ipynb`` file."""
     import nbformat
 
+    nb = nbformat.read(path, as_version=4)
+    student = nbformat.from_dict(make_student_notebook(nb, where=path.name))
+    nbformat.validate(student)
+    text = nbformat.writes(student)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path`` and move it into place, so no reader ever sees half a
+    file (an interrupted run leaves the old file or the new one)."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)  # mkstemp makes 0600 files; keep the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def refuse_source_folder(out_dir: Path, sources: Iterable[Path]) -> None:
+    """Raise :class:`OutputFolderError` when ``out_dir`` is, contains or is inside a folder in ``sources``."""
+    out = out_dir.expanduser().resolve()
+    for source in sorted({Path(s).expanduser().resolve() for s in sources}):
+        if out == source or source in out.parents:
+            relation = "is" if out == source else "is inside"
+        elif out in source.parents:
+            relation = "contains"
+        else:
+            continue
+        raise OutputFolderError(
+            f"the output folder {out_dir} {relation} the lessons' folder {source}. Writing there would overwrite "
+            "the lessons (or mix copies without solutions with them). Choose a separate folder, e.g. --out student.")
+
+
+def lesson_files(folder: Path) -> list[Path]:
+    """The lessons (``NN_name.ipynb``) of a folder, in order."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def companion_files(folder: Path) -> list[Path]:
+    """Files the lessons link to (the glossary), copied next to every edition so relative links work."""
+    return sorted(folder.glob("*.md"))
+
+
+def write_student_versions(notebooks: list[Path], out_dir: Path) -> list[Path]:
+    """Write the edition without solutions of each notebook into ``out_dir``; return the written paths.
+
+    The Markdown files next to the notebooks (the glossary) are copied too.
+
+    Raises:
+        OutputFolderError: ``out_dir`` is, contains or lies inside the notebooks' folder.
+    """
+    folders = {path.parent for path in notebooks}
+    refuse_source_folder(out_dir, folders)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        student = nbformat.from_dict(make_student_notebook(nb, where=path.name))
-        nbformat.validate(student)
-        target = out_dir / path.name
-        nbformat.write(student, target)
-        written.append(target)
-    if notebooks:
-        for extra in sorted(notebooks[0].parent.glob("*.md")):
-            shutil.copyfile(extra, out_dir / extra.name)
+        write_atomically(out_dir / path.name, student_notebook_text(path).encode("utf-8"))
+        written.append(out_dir / path.name)
+    for extra in sorted({f for folder in folders for f in companion_files(folder)}):
+        write_atomically(out_dir / extra.name, extra.read_bytes())
     return written
 
 
+def default_lessons_folder() -> Path:
+    """``notebooks/`` of the course checkout (independent of the current folder), else ``./notebooks``."""
+    from ..config import repo_root
+
+    root = repo_root()
+    return root / "notebooks" if root else Path("notebooks")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.tools.student [--out student/] [notebooks...]``."""
-    parser = argparse.ArgumentParser(description="Write student versions of the lessons (solutions stubbed).")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    """Command line: ``python -m course_utils.tools.student [--out student] [notebooks...]``; 2 = refused."""
+    parser = argparse.ArgumentParser(description="Write the student edition of the lessons (solutions removed).")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson in notebooks/")
     parser.add_argument("--out", type=Path, default=Path("student"), help="output folder (default: student/)")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted(Path("notebooks").glob("*.ipynb"))
+    notebooks = args.notebooks or lesson_files(default_lessons_folder())
     if not notebooks:
-        parser.error("no notebooks given and none found in notebooks/ (run from the course folder)")
+        parser.error("no notebooks given and no lessons found in notebooks/")
     try:
         written = write_student_versions(notebooks, args.out)
+    except OutputFolderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except SolutionMarkerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

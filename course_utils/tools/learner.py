@@ -1,0 +1,162 @@
+"""The learner edition: ``learner/`` at the course root, made from ``notebooks/`` and never overwritten.
+
+``make learner`` (``python -m course_utils.tools.learner``) writes every lesson without its solutions (see
+``student``) into ``learner/``, plus the glossary, and records the SHA-256 of each file it wrote in
+``learner/.generated.json``. Run again after a course update, it decides file by file:
+
+* missing in ``learner/``                      -> added (a new lesson, or one the learner deleted to start over);
+* unchanged since it was generated             -> updated to the new lesson (the learner loses nothing);
+* changed by the learner (edited, run, saved)  -> left alone; if the lesson changed upstream, the new version is
+  written beside it as ``NAME.updated.ipynb`` and a note says so.
+
+A copy is "changed by the learner" when its bytes differ from what was generated, so even a run-and-save counts:
+the tool errs on the side of never touching the learner's work. Files with no record (a lost manifest) count as
+changed unless they equal the new version.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .student import (OutputFolderError, SolutionMarkerError, companion_files, default_lessons_folder, lesson_files,
+                      refuse_source_folder, student_notebook_text, write_atomically)
+
+MANIFEST = ".generated.json"
+ADDED, UPDATED, UNCHANGED, KEPT, OFFERED, OFFER_KEPT = ("added", "updated", "unchanged", "kept", "offered",
+                                                        "offer kept")
+
+
+@dataclass
+class Outcome:
+    """What happened to one file of the edition."""
+    name: str
+    action: str
+    offer: str = ""  # the ``.updated`` file's name, for OFFERED and OFFER_KEPT
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def offered_name(name: str) -> str:
+    """Name of the updated upstream version offered beside an edited copy: ``05_x.ipynb`` -> ``05_x.updated.ipynb``."""
+    path = Path(name)
+    return f"{path.stem}.updated{path.suffix}"
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    """File name -> SHA-256 of what was last generated there; empty when there is no (readable) manifest."""
+    try:
+        return dict(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_manifest(folder: Path, manifest: dict[str, str]) -> None:
+    """Save the manifest atomically (a half-written manifest would make every file look edited)."""
+    text = json.dumps({"about": "SHA-256 of each file `make learner` generated; do not edit",
+                       "files": dict(sorted(manifest.items()))}, indent=1)
+    write_atomically(folder / MANIFEST, (text + "\n").encode("utf-8"))
+
+
+def _write(folder: Path, name: str, content: bytes, manifest: dict[str, str]) -> None:
+    write_atomically(folder / name, content)
+    manifest[name] = sha256(content)
+
+
+def place(folder: Path, name: str, content: bytes, manifest: dict[str, str]) -> Outcome:
+    """Put the generated ``content`` at ``folder/name`` unless that would overwrite the learner's changes."""
+    path, new = folder / name, sha256(content)
+    if not path.exists():
+        _write(folder, name, content, manifest)
+        return Outcome(name, ADDED)
+    current = sha256(path.read_bytes())
+    if current == new:
+        manifest[name] = new
+        return Outcome(name, UNCHANGED)
+    if current == manifest.get(name):
+        _write(folder, name, content, manifest)
+        return Outcome(name, UPDATED)
+    if manifest.get(name) == new:  # the learner changed it and upstream did not: nothing to offer
+        return Outcome(name, KEPT)
+    offer = offered_name(name)
+    offer_path = folder / offer
+    if offer_path.exists() and sha256(offer_path.read_bytes()) not in (manifest.get(offer), new):
+        return Outcome(name, OFFER_KEPT, offer)  # the learner works in the offered copy too: leave it
+    _write(folder, offer, content, manifest)
+    return Outcome(name, OFFERED, offer)
+
+
+def generated_files(source: Path) -> dict[str, bytes]:
+    """File name -> content of the learner edition of every lesson in ``source`` and of its glossary."""
+    files = {path.name: student_notebook_text(path).encode("utf-8") for path in lesson_files(source)}
+    files.update({path.name: path.read_bytes() for path in companion_files(source)})
+    return files
+
+
+def update_learner_edition(source: Path, target: Path) -> list[Outcome]:
+    """Create or update the learner edition of ``source`` in ``target``; never overwrite the learner's changes.
+
+    Raises:
+        OutputFolderError: ``target`` is, contains or lies inside ``source``.
+    """
+    refuse_source_folder(target, [source])
+    files = generated_files(source)  # build everything first: a marker error leaves the folder untouched
+    target.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(target)
+    outcomes = [place(target, name, content, manifest) for name, content in files.items()]
+    write_manifest(target, manifest)
+    return outcomes
+
+
+def describe(outcome: Outcome) -> str | None:
+    """One line for the learner about a file, or None when there is nothing to say."""
+    if outcome.action == OFFERED:
+        return (f"  kept your copy of {outcome.name}; the updated lesson is beside it: {outcome.offer} "
+                "(compare them, copy over what you need, then delete the one you do not want)")
+    if outcome.action == OFFER_KEPT:
+        return (f"  kept your copy of {outcome.name} and your edits in {outcome.offer}; the lesson changed again: "
+                f"delete or rename {outcome.offer} and run `make learner` to receive the newest version")
+    if outcome.action in (ADDED, UPDATED):
+        return f"  {outcome.action} {outcome.name}"
+    return None
+
+
+def default_target() -> Path:
+    """``learner/`` at the course root (next to ``notebooks/``)."""
+    return default_lessons_folder().parent / "learner"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m course_utils.tools.learner [--source notebooks] [--out learner]``; 2 = refused."""
+    parser = argparse.ArgumentParser(description="Create or update the learner edition (never overwrites edits).")
+    parser.add_argument("--source", type=Path, default=None, help="the lessons (default: notebooks/)")
+    parser.add_argument("--out", type=Path, default=None, help="the learner edition (default: learner/)")
+    args = parser.parse_args(argv)
+    source, target = args.source or default_lessons_folder(), args.out or default_target()
+    if not lesson_files(source):
+        parser.error(f"no lessons (NN_name.ipynb) found in {source}")
+    try:
+        outcomes = update_learner_edition(source, target)
+    except OutputFolderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SolutionMarkerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    lines = [line for line in map(describe, outcomes) if line]
+    kept = sum(o.action == KEPT for o in outcomes)
+    print(f"Learner edition: {target.resolve()}  (start with {target.name}/00_welcome.ipynb)")
+    print("\n".join(lines) if lines else "  everything up to date")
+    if kept:
+        print(f"  {kept} file(s) you changed are kept as they are (the lessons did not change since)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
