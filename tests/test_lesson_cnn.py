@@ -139,7 +139,7 @@ def test_at_least_three_exercises_each_with_hidden_solution_and_check(path):
         source = "".join(cells[i]["source"])
         assert "### BEGIN SOLUTION" in source and "### END SOLUTION" in source
         assert cells[i]["metadata"].get("jupyter", {}).get("source_hidden") is True
-        assert "check_answer(" in "".join(cells[i + 1]["source"]), f"cell {i + 1} should check the exercise"
+        assert "cu.check(" in "".join(cells[i + 1]["source"]), f"cell {i + 1} should check the exercise"
 
 
 def test_convolution_plots_draw_the_expected_grids():
