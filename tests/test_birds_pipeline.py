@@ -1,4 +1,6 @@
-"""Lesson 07's pipeline: feature cache, Grad-CAM, save/reload, tf.distribute, weights policy, bad inputs."""
+"""Lesson 07's pipeline: feature cache, Grad-CAM, save/reload, tf.distribute, bad inputs.
+
+Backbones and the weights policy are tested in test_backbones.py."""
 import json
 import os
 import subprocess
@@ -11,7 +13,6 @@ import pytest
 from PIL import Image
 
 from course_utils import backbones, birds, features, gradcam, images
-from course_utils.data.fetch import DataUnavailableError
 
 keras = pytest.importorskip("keras")
 REPO = Path(__file__).resolve().parents[1]
@@ -127,21 +128,6 @@ def test_save_reload_gives_identical_predictions(tmp_path):
     np.testing.assert_allclose(reloaded.predict(batch, verbose=0), model.predict(batch, verbose=0), atol=1e-6)
 
 
-def test_backbone_loads_a_keras_applications_style_weights_file(tmp_path):
-    """The ImageNet files are legacy (by-layer) .h5 files; build() must accept such a path."""
-    import h5py
-    from keras.src.legacy.saving import legacy_h5_format
-
-    spec = backbones.get_backbone("mobilenetv2")
-    keras.utils.set_random_seed(1)
-    source = spec.build(32)
-    with h5py.File(tmp_path / "notop.h5", "w") as f:
-        legacy_h5_format.save_weights_to_hdf5_group(f, source)
-    keras.utils.set_random_seed(2)
-    loaded = spec.build(32, tmp_path / "notop.h5")
-    assert features.weights_fingerprint(loaded) == features.weights_fingerprint(source)
-
-
 # --- loader and classify-a-photo path with bad inputs -------------------------------------------
 @pytest.fixture
 def odd_folder(tmp_path):
@@ -183,37 +169,6 @@ def test_classify_path_handles_modes(odd_folder, name, expected):
 def test_classify_path_rejects_non_image(odd_folder):
     with pytest.raises(images.NotAnImageError, match="not a readable image"):
         images.load_image(odd_folder / "robin" / "fake.jpg", 24)
-
-
-# --- weights policy -----------------------------------------------------------------------------
-def unavailable(*args, **kwargs):
-    raise DataUnavailableError("offline (test)")
-
-
-def test_full_profile_without_weights_is_an_error(course_env, monkeypatch):
-    monkeypatch.setattr(backbones, "fetch_imagenet_weights", unavailable)
-    monkeypatch.delenv(backbones.RANDOM_WEIGHTS_ENV, raising=False)
-    with pytest.raises(DataUnavailableError, match=backbones.RANDOM_WEIGHTS_ENV):
-        backbones.resolve_weights("resnet50")
-
-
-@pytest.mark.parametrize("env", [{"COURSE_PROFILE": "smoke"}, {backbones.RANDOM_WEIGHTS_ENV: "1"}])
-def test_smoke_or_override_falls_back_to_random_weights(course_env, monkeypatch, env):
-    monkeypatch.setattr(backbones, "fetch_imagenet_weights", unavailable)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    choice = backbones.resolve_weights("resnet50")
-    assert choice.path is None and not choice.pretrained
-    assert "NOT meaningful" in backbones.random_weights_banner(choice)
-
-
-def test_available_weights_are_used(course_env, monkeypatch, tmp_path):
-    monkeypatch.setattr(backbones, "fetch_imagenet_weights", lambda name, progress=True: tmp_path / "w.h5")
-    choice = backbones.resolve_weights("ResNet50")
-    assert choice.pretrained and choice.path == tmp_path / "w.h5"
-    assert backbones.random_weights_banner(choice) == ""
-    with pytest.raises(KeyError, match="Known"):
-        backbones.get_backbone("alexnet")
 
 
 # --- tf.distribute with two logical CPUs (a fresh process: devices are fixed at TF start-up) -----

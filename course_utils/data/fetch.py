@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from .. import config
-from .registry import REGISTRY, RemoteFile
+from .registry import REGISTRY, RemoteFile, unknown_name
 
 CONNECT_TIMEOUT_S = 5  # fail fast when offline instead of hanging
 READ_TIMEOUT_S = 60
@@ -27,11 +27,15 @@ class ChecksumError(ValueError):
 
 
 def registry_entry(key: str) -> RemoteFile:
-    """Return the registry entry for ``key`` or raise a KeyError listing valid keys."""
+    """Return the registry entry for ``key``.
+
+    Raises:
+        UnknownNameError (a KeyError): ``key`` is not in the registry; the message lists the known keys.
+    """
     try:
         return REGISTRY[key]
     except KeyError:
-        raise KeyError(f"{key!r} is not in the course registry. Known files: {', '.join(REGISTRY)}.") from None
+        raise unknown_name("registry file", key, REGISTRY) from None
 
 
 def cache_path(key: str) -> Path:
@@ -39,12 +43,10 @@ def cache_path(key: str) -> Path:
     return config.data_dir() / key
 
 
-def hash_matches(path: Path, known_hash: str | None) -> bool:
-    """True when ``path`` matches ``known_hash`` (``"sha256:..."``/``"md5:..."``); None accepts any non-empty file."""
+def hash_matches(path: Path, known_hash: str) -> bool:
+    """True when ``path`` matches ``known_hash`` (``"sha256:<hex>"`` or ``"md5:<hex>"``)."""
     import pooch
 
-    if known_hash is None:
-        return path.stat().st_size > 0
     algorithm, expected = known_hash.split(":", 1)
     return pooch.file_hash(str(path), alg=algorithm) == expected.lower()
 
@@ -57,10 +59,11 @@ def file_status(key: str) -> str:
     return "verified" if hash_matches(path, registry_entry(key).known_hash) else "corrupt"
 
 
-def fetch_file(key: str, progress: bool = True) -> Path:
+def fetch_file(key: str, progress: bool = True, from_origin: bool = True) -> Path:
     """Return the local path of a verified registry file, fetching it if needed.
 
-    Order: the cache; then ``COURSE_DATA_MIRROR`` (folder or base URL); then the origin.
+    Order: the cache; then ``COURSE_DATA_MIRROR`` (folder or base URL); then the origin,
+    unless ``from_origin=False`` (the smoke profile uses that to skip optional large downloads).
 
     Raises:
         ChecksumError: a mirror's copy or a download does not match the registry.
@@ -82,10 +85,13 @@ def fetch_file(key: str, progress: bool = True) -> Path:
         source = Path(mirror) / key
         if source.is_file():
             return copy_verified(source, target, entry.known_hash)
-        print(f"The mirror {mirror} has no {key}; trying the origin instead.")
-        return _download_first([entry.url], target, entry, progress, mirror_note=f"not in mirror {mirror}")
-    urls = [mirror + key, entry.url] if mirror else [entry.url]
-    return _download_first(urls, target, entry, progress)
+        if from_origin:
+            print(f"The mirror {mirror} has no {key}; trying the origin instead.")
+        urls = [entry.url] if from_origin else []
+        return _download_first(urls, target, entry, progress, mirror_note=f"not in mirror {mirror}")
+    urls = ([mirror + key] if mirror else []) + ([entry.url] if from_origin else [])
+    return _download_first(urls, target, entry, progress,
+                           mirror_note="" if from_origin else "the origin was not asked (from_origin=False)")
 
 
 def ensure_writable(folder: Path) -> None:
@@ -102,7 +108,7 @@ def ensure_writable(folder: Path) -> None:
         ) from err
 
 
-def copy_verified(source: Path, target: Path, known_hash: str | None) -> Path:
+def copy_verified(source: Path, target: Path, known_hash: str) -> Path:
     """Copy ``source`` to ``target`` through a temporary file, verifying the checksum first.
 
     Raises:

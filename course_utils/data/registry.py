@@ -1,17 +1,38 @@
-"""The registry: every file the course downloads, with its origin and checksum.
+"""The registry: every file the course downloads, with its origin and checksum, and the backbone table.
 
 Each entry's key is a relative path. The same path is used inside the cache
 (``COURSE_DATA_DIR``) and inside a mirror (``COURSE_DATA_MIRROR``), so a mirror is
 simply a folder (or web server) laid out like the cache.
 
-Checksums are SHA-256 wherever the publisher's original is known byte for byte (MNIST,
-Fashion-MNIST). For the CUB-200-2011 archive and the Keras application weights, the
-checksum the publishers themselves distribute is an MD5 (Caltech's record, Keras'
-``WEIGHTS_HASHES``); we verify against that published value rather than invent one.
+Every entry has a checksum. It is SHA-256 wherever the publisher's original is known byte
+for byte (MNIST, Fashion-MNIST). For the CUB-200-2011 archive and the Keras application
+weights, the checksum the publishers themselves distribute is an MD5 (Caltech's record, the
+hashes ``keras.applications`` pins in its sources); we verify against that published value
+rather than invent one.
+
+:data:`BACKBONES` is the one table of ImageNet backbones: add a row there and the registry,
+:mod:`course_utils.data.weights` and :mod:`course_utils.lessons.backbones` all know it.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Iterable
+
+
+class UnknownNameError(KeyError):
+    """A dataset, backbone or file name the course does not know; the message lists the known ones."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
+    """The error for an unknown ``name`` of ``kind``: the known names, and the closest match if any."""
+    known = sorted(known)
+    close = difflib.get_close_matches(str(name).lower(), known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UnknownNameError(f"Unknown {kind} {name!r}.{hint} Known: {', '.join(known)}.")
 
 
 @dataclass(frozen=True)
@@ -21,23 +42,59 @@ class RemoteFile:
     Attributes:
         key: relative path in the cache and in a mirror, e.g. ``"mnist/t10k-labels-idx1-ubyte.gz"``.
         url: the canonical origin.
-        known_hash: ``"sha256:<hex>"`` or ``"md5:<hex>"``; None when the publisher gives none.
+        known_hash: ``"sha256:<hex>"`` or ``"md5:<hex>"`` (required: no file is accepted unverified).
         size: size in bytes, for status tables and disk-space planning.
         dataset: the dataset the file belongs to (groups files for prefetching).
     """
 
     key: str
     url: str
-    known_hash: str | None
+    known_hash: str
     size: int
     dataset: str
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """One ``keras.applications`` ImageNet backbone: how Keras builds it and which weights file it loads.
+
+    Attributes:
+        name: the course's name, e.g. ``"resnet50"``.
+        constructor: the ``keras.applications`` function, e.g. ``"ResNet50"``.
+        preprocess_module: the ``keras.applications`` sub-module whose ``preprocess_input`` it expects.
+        weights_file: Keras' own file name for the ImageNet weights without the top; Keras looks for
+            it in ``$KERAS_HOME/models`` (default ``~/.keras/models``).
+        weights_url: where ``keras.applications`` downloads that file from.
+        weights_md5: the MD5 that ``keras.applications`` pins for that file in its sources.
+        weights_size: the file's size in bytes (as served).
+        image_size: the square input size its ImageNet weights were trained at.
+    """
+
+    name: str
+    constructor: str
+    preprocess_module: str
+    weights_file: str
+    weights_url: str
+    weights_md5: str
+    weights_size: int
+    image_size: int = 224
+
+    @property
+    def weights_key(self) -> str:
+        """The weights file's registry key (its path in the course cache and in a mirror)."""
+        return f"keras/{self.weights_file}"
+
+    def weights_entry(self) -> RemoteFile:
+        """The registry entry of the weights file."""
+        return RemoteFile(self.weights_key, self.weights_url, f"md5:{self.weights_md5}",
+                          self.weights_size, f"weights-{self.name}")
 
 
 MNIST_BASE = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 FASHION_BASE = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
-_FILES = [
+_FILES: list[RemoteFile] = [
     # MNIST: the four original IDX files (LeCun, Cortes & Burges), served by Google's CVDF mirror.
     RemoteFile("mnist/train-images-idx3-ubyte.gz", MNIST_BASE + "train-images-idx3-ubyte.gz",
                "sha256:440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422, "mnist"),
@@ -60,31 +117,55 @@ _FILES = [
     RemoteFile("cub/CUB_200_2011.tgz",
                "https://data.caltech.edu/records/65de6-vp158/files/CUB_200_2011.tgz?download=1",
                "md5:97eceeb196236b17998738112f37df78", 1_150_585_339, "cub-archive"),
-    # Keras application weights (ImageNet, without the classification top), as keras.applications names them.
-    RemoteFile("keras/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-               KERAS_APPS + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-               "md5:4d473c1dd8becc155b73f8504c6f6626", 94_653_016, "weights-resnet50"),
-    RemoteFile("keras/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-               KERAS_APPS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-               "md5:6d6bbae143d832006294945121d1f1fc", 58_889_256, "weights-vgg16"),
-    RemoteFile("keras/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-               KERAS_APPS + "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-               None, 9_406_464, "weights-mobilenetv2"),
-    RemoteFile("keras/efficientnetb0_notop.h5",
-               "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
-               "md5:50bc09e76180e00e4465e1a485ddc09d", 16_705_208, "weights-efficientnetb0"),
+    # Keras application weights: generated from BACKBONES below.
 ]
+
+# The one backbone table. Each row uses the file name, URL and MD5 that the installed
+# keras.applications uses for `weights="imagenet", include_top=False` (a test checks all three).
+# MobileNetV3Small stands where MobileNetV2 stood: Keras pins no hash for MobileNetV2's weights
+# (see data/README.md).
+BACKBONES: dict[str, BackboneSpec] = {b.name: b for b in [
+    BackboneSpec("resnet50", "ResNet50", "resnet50",
+                 "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                 KERAS_APPS + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                 "4d473c1dd8becc155b73f8504c6f6626", 94_765_736),
+    BackboneSpec("vgg16", "VGG16", "vgg16",
+                 "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                 KERAS_APPS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                 "6d6bbae143d832006294945121d1f1fc", 58_889_256),
+    BackboneSpec("mobilenetv3small", "MobileNetV3Small", "mobilenet_v3",
+                 "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5",
+                 KERAS_APPS + "mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5",
+                 "d3e8ec802a04aa4fc771ee12a9a9b836", 4_334_752),
+    BackboneSpec("efficientnetb0", "EfficientNetB0", "efficientnet",
+                 "efficientnetb0_notop.h5",
+                 "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+                 "50bc09e76180e00e4465e1a485ddc09d", 16_705_208),
+]}
+_FILES += [spec.weights_entry() for spec in BACKBONES.values()]
 
 REGISTRY: dict[str, RemoteFile] = {f.key: f for f in _FILES}
 
-# Iris needs no download: scikit-learn ships it (sklearn.datasets.load_iris).
-BUNDLED = {"iris": "bundled with scikit-learn (sklearn.datasets.load_iris): no download"}
-
 
 def files_of(dataset: str) -> list[RemoteFile]:
-    """All registry entries of one dataset, e.g. ``files_of("mnist")``."""
+    """All registry entries of one dataset, e.g. ``files_of("mnist")``.
+
+    Raises:
+        UnknownNameError: no such dataset; the message lists the known ones.
+    """
     found = [f for f in _FILES if f.dataset == dataset]
     if not found:
-        known = sorted({f.dataset for f in _FILES})
-        raise KeyError(f"No dataset called {dataset!r} in the registry. Known: {', '.join(known)}.")
+        raise unknown_name("dataset", dataset, {f.dataset for f in _FILES})
     return found
+
+
+def backbone_spec(name: str) -> BackboneSpec:
+    """The table row of backbone ``name`` (case-insensitive).
+
+    Raises:
+        UnknownNameError: no such backbone; the message lists the known ones.
+    """
+    try:
+        return BACKBONES[name.lower()]
+    except KeyError:
+        raise unknown_name("backbone", name, BACKBONES) from None

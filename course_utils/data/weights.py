@@ -1,49 +1,82 @@
-"""Pretrained Keras application weights: from the Keras cache, the mirror, or the download.
+"""Pretrained Keras application weights: verified, and placed where ``keras.applications`` looks.
 
-``keras.applications`` downloads ImageNet weights itself, which fails offline. This
-module finds the same ``.h5`` file first in Keras' own cache (``$KERAS_HOME/models``,
-default ``~/.keras/models``), then through the course's cache and mirror, and returns
-its path: pass it as ``weights=`` to the application constructor.
+``keras.applications.X(weights="imagenet")`` looks for its weights file in its cache
+(``$KERAS_HOME/models``, default ``~/.keras/models``) and downloads it when absent, which
+fails offline. :func:`fetch_imagenet_weights` makes the file be there: it takes it from
+Keras' cache if already verified, otherwise from the course's cache, mirror or the origin
+(:func:`course_utils.data.fetch.fetch_file`, checksum verified), and puts it into Keras'
+cache under Keras' own file name. Then the lesson builds the backbone exactly as Keras does
+for ImageNet weights, with ``weights="imagenet"`` (see :mod:`course_utils.lessons.backbones`).
 """
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-from .fetch import DataUnavailableError, fetch_file, hash_matches
-from .registry import REGISTRY
-
-WEIGHT_FILES = {  # backbone name -> registry key of its ImageNet weights without the top
-    "resnet50": "keras/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "vgg16": "keras/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "mobilenetv2": "keras/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-    "efficientnetb0": "keras/efficientnetb0_notop.h5",
-}
+from .fetch import DataUnavailableError, copy_verified, fetch_file, hash_matches, registry_entry
+from .registry import backbone_spec
 
 
-def keras_cache_dir() -> Path:
-    """Keras' own download folder for application weights."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "models"
+def keras_models_dir() -> Path:
+    """The folder where ``keras.applications`` looks for weights files (``<Keras home>/models``).
+
+    Keras reads ``KERAS_HOME`` once, when it is imported, and falls back to ``/tmp/.keras``
+    when its home is not writable; this asks Keras itself so both always agree.
+    """
+    from keras.src.backend.config import keras_home  # the accessor keras.utils.get_file uses
+
+    home = os.path.expanduser(keras_home())
+    try:
+        os.makedirs(home, exist_ok=True)  # Keras creates it too, when it is imported
+    except OSError:
+        pass
+    if not os.access(home, os.W_OK):  # the same fallback as keras.utils.get_file
+        home = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+    return Path(home) / "models"
 
 
-def fetch_imagenet_weights(backbone: str, progress: bool = True) -> Path:
-    """Path to a backbone's ImageNet weights (no top), fetched if needed.
+def fetch_imagenet_weights(backbone: str, progress: bool = True, download: bool = True) -> Path:
+    """Verified ImageNet weights (no top) of ``backbone``, in Keras' cache; returns their path.
+
+    Args:
+        backbone: a name from :data:`course_utils.data.registry.BACKBONES`, e.g. ``"resnet50"``.
+        download: False looks only in Keras' cache, the course's cache and the mirror.
 
     Raises:
-        KeyError: unknown backbone name.
-        DataUnavailableError: the weights cannot be had (offline, not in the mirror);
-            the message says where to put the file.
+        UnknownNameError (a KeyError): unknown backbone; the message lists the known ones.
+        DataUnavailableError: the weights cannot be had (offline, not in the mirror); the
+            message says where to put the file.
     """
-    key = WEIGHT_FILES[backbone.lower()]
-    entry = REGISTRY[key]
-    in_keras_cache = keras_cache_dir() / Path(key).name
-    if in_keras_cache.is_file() and hash_matches(in_keras_cache, entry.known_hash):
-        return in_keras_cache
+    spec = backbone_spec(backbone)
+    entry = registry_entry(spec.weights_key)
+    target = keras_models_dir() / spec.weights_file
+    if target.is_file() and hash_matches(target, entry.known_hash):
+        return target
     try:
-        return fetch_file(key, progress)
+        source = fetch_file(entry.key, progress, from_origin=download)
     except DataUnavailableError as err:
         raise DataUnavailableError(
-            f"ImageNet weights for {backbone} are not available: {err}\n"
-            f"  To use them offline, copy {Path(key).name} ({entry.size / 1e6:.0f} MB, from {entry.url}) "
-            f"into {keras_cache_dir()} or into the mirror folder as {key}."
+            f"ImageNet weights for {spec.name} are not available: {err}\n"
+            f"  To use them offline, copy {spec.weights_file} ({entry.size / 1e6:.0f} MB, from {entry.url}) "
+            f"into {keras_models_dir()} or into the mirror folder as {entry.key}."
         ) from err
+    return _place_in_keras_cache(source, target, entry.known_hash)
+
+
+def _place_in_keras_cache(source: Path, target: Path, known_hash: str) -> Path:
+    """Put the verified ``source`` at ``target`` (a hard link when possible, else a verified copy)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)  # a stale or corrupt copy Keras would otherwise try to replace
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, or links not supported: copy instead
+            copy_verified(source, target, known_hash)
+    except OSError as err:
+        raise DataUnavailableError(
+            f"Cannot place the weights file into Keras' cache {target.parent} ({err.strerror or err}). "
+            "Set KERAS_HOME to a folder you can write to (before starting Python) and run again."
+        ) from err
+    return target
+

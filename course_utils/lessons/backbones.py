@@ -1,25 +1,34 @@
-"""Pretrained backbones: a small registry and the course's weights policy.
+"""Pretrained backbones: built exactly as ``keras.applications`` builds them, and the weights policy.
 
-A *backbone* is the convolutional body h(x; φ) of a network trained on ImageNet,
-used here without its classification top. Each entry says how to build it, which
-``preprocess_input`` it expects and which weights file it needs.
+A *backbone* is the convolutional body h(x; φ) of a network trained on ImageNet, used here
+without its classification top. The backbones the course knows are the rows of
+:data:`course_utils.data.registry.BACKBONES` (one table: constructor, ``preprocess_input``,
+weights file, image size).
 
-Weights policy (see :func:`resolve_weights`): weights come from the Keras cache, the
-course mirror or the download (:func:`course_utils.data.weights.fetch_imagenet_weights`).
-When they cannot be had, the ``full`` profile stops with an error that says where
-to put the file; the ``smoke`` profile, or ``COURSE_ALLOW_RANDOM_WEIGHTS=1``, goes on
-with random initialisation, and the lesson says loudly that accuracies mean nothing.
+Every backbone is built with ``keras.applications.X(include_top=False, weights="imagenet")``
+after :func:`course_utils.data.weights.fetch_imagenet_weights` has put the verified file where
+Keras looks. Passing the file's path instead would load the same numbers into a *different*
+graph for some models: Keras adds EfficientNet's ImageNet input scaling only when
+``weights == "imagenet"`` (Keras 3.3-3.15).
+
+Weights policy (see :func:`resolve_weights`): weights come from Keras' cache, the course's
+cache, the mirror or the download. When they cannot be had, the ``full`` profile stops with an
+error that says where to put the file; the ``smoke`` profile (which never downloads them), or
+``COURSE_ALLOW_RANDOM_WEIGHTS=1``, goes on with the same architecture randomly initialised, and
+the lesson says loudly that accuracies mean nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Iterator
 
 from .. import config
 from ..data.fetch import DataUnavailableError
+from ..data.registry import BackboneSpec, backbone_spec
 from ..data.weights import fetch_imagenet_weights
 
 RANDOM_WEIGHTS_ENV = "COURSE_ALLOW_RANDOM_WEIGHTS"
@@ -27,47 +36,80 @@ RANDOM_WEIGHTS_ENV = "COURSE_ALLOW_RANDOM_WEIGHTS"
 
 @dataclass(frozen=True)
 class Backbone:
-    """How to build one ``keras.applications`` backbone and prepare its inputs."""
+    """One row of the backbone table, with how to build it and how to scale its inputs."""
 
-    name: str
-    module: str        # keras.applications sub-module holding preprocess_input
-    constructor: str   # class name in keras.applications
-    weights_key: str   # name understood by fetch_imagenet_weights
+    spec: BackboneSpec
 
-    def build(self, image_size: int, weights: str | Path | None = None):
-        """The backbone without its top, for square RGB images of ``image_size`` pixels."""
+    @property
+    def name(self) -> str:
+        """The course's name of the backbone, e.g. ``"resnet50"``."""
+        return self.spec.name
+
+    def build(self, image_size: int | None = None, pretrained: bool = True):
+        """The backbone without its top, as ``keras.applications`` builds it for ImageNet weights.
+
+        Args:
+            image_size: side of the square RGB input in pixels (default: the size of its ImageNet training).
+            pretrained: True loads the verified ImageNet weights; False keeps the same
+                architecture with random initialisation (the random-weights fallback).
+
+        Raises:
+            DataUnavailableError: ``pretrained`` and the weights cannot be had.
+        """
         import keras
 
-        make: Callable = getattr(keras.applications, self.constructor)
-        return make(include_top=False, weights=None if weights is None else str(weights),
-                    input_shape=(image_size, image_size, 3))
+        make = getattr(keras.applications, self.spec.constructor)
+        size = image_size or self.spec.image_size
+        if pretrained:
+            fetch_imagenet_weights(self.name, progress=False)  # verified, and where Keras looks
+            return make(include_top=False, weights="imagenet", input_shape=(size, size, 3))
+        with imagenet_architecture_without_weights():
+            return make(include_top=False, weights="imagenet", input_shape=(size, size, 3))
 
     def preprocess_input(self, x):
         """The backbone's own input scaling (x holds RGB values 0-255)."""
         import keras
 
-        return getattr(keras.applications, self.module).preprocess_input(x)
-
-
-BACKBONES = {b.name: b for b in [
-    Backbone("resnet50", "resnet50", "ResNet50", "resnet50"),
-    Backbone("vgg16", "vgg16", "VGG16", "vgg16"),
-    Backbone("mobilenetv2", "mobilenet_v2", "MobileNetV2", "mobilenetv2"),
-    Backbone("efficientnetb0", "efficientnet", "EfficientNetB0", "efficientnetb0"),
-]}
+        return getattr(keras.applications, self.spec.preprocess_module).preprocess_input(x)
 
 
 def get_backbone(name: str) -> Backbone:
-    """Registry entry for ``name`` (case-insensitive); a KeyError lists the known names."""
+    """The backbone called ``name`` (case-insensitive); an unknown name lists the known ones."""
+    return Backbone(backbone_spec(name))
+
+
+@contextlib.contextmanager
+def imagenet_architecture_without_weights() -> Iterator[None]:
+    """Inside this block, ``keras.applications`` builds its ImageNet graph but loads no file.
+
+    Keras builds a slightly different graph for ``weights="imagenet"`` (EfficientNet adds an
+    input ``Rescaling``) and has no public way to build that graph without the weights file.
+    Here its file lookup returns a placeholder and loading the placeholder is skipped, so the
+    architecture is exactly Keras' own and the weights keep their random initialisation.
+    Everything is restored when the block ends.
+    """
+    from keras.src.models.model import Model
+    from keras.src.utils import file_utils
+
+    placeholder = "course-utils: random initialisation, no ImageNet file"
+    real_get_file, real_load_weights = file_utils.get_file, Model.load_weights
+
+    def skip_placeholder(model, filepath, *args, **kwargs):
+        if filepath == placeholder:
+            return None
+        return real_load_weights(model, filepath, *args, **kwargs)
+
+    file_utils.get_file = lambda *args, **kwargs: placeholder
+    Model.load_weights = skip_placeholder
     try:
-        return BACKBONES[name.lower()]
-    except KeyError:
-        raise KeyError(f"Unknown backbone {name!r}. Known: {', '.join(BACKBONES)}.") from None
+        yield
+    finally:
+        file_utils.get_file, Model.load_weights = real_get_file, real_load_weights
 
 
 @dataclass(frozen=True)
 class WeightsChoice:
-    """The weights a lesson will use: a file of ImageNet weights, or None for random init."""
+    """The weights a lesson will use: the verified ImageNet file in Keras' cache, or None for random init."""
 
     path: Path | None
     pretrained: bool
@@ -83,24 +125,29 @@ def random_weights_allowed() -> bool:
 def resolve_weights(name: str, progress: bool = True) -> WeightsChoice:
     """Find a backbone's ImageNet weights, or decide to go on with random initialisation.
 
+    The smoke profile never downloads weights (it tests the pipeline, not the accuracy): it uses
+    them when Keras' cache, the course's cache or the mirror has them, random weights otherwise.
+
     Raises:
         DataUnavailableError: the weights cannot be had and random weights are not
             allowed (full profile without ``COURSE_ALLOW_RANDOM_WEIGHTS=1``).
 
     Example:
         >>> choice = resolve_weights("resnet50")
-        >>> base_model = get_backbone("resnet50").build(224, choice.path)
+        >>> base_model = get_backbone("resnet50").build(224, pretrained=choice.pretrained)
     """
+    spec = get_backbone(name).spec
     try:
-        path = fetch_imagenet_weights(get_backbone(name).weights_key, progress)
-        return WeightsChoice(path, True, f"ImageNet weights from {path}")
+        path = fetch_imagenet_weights(spec.name, progress, download=not config.is_smoke())
+        return WeightsChoice(path, True, f"ImageNet weights ({path.name}, checksum verified)")
     except DataUnavailableError as err:
         if not random_weights_allowed():
             raise DataUnavailableError(
                 f"{err}\n  This lesson needs them in the full profile. To run its pipeline anyway with "
                 f"random weights (timings only, accuracies meaningless), set {RANDOM_WEIGHTS_ENV}=1 "
                 "or COURSE_PROFILE=smoke.") from err
-        why = "smoke profile" if config.is_smoke() else f"{RANDOM_WEIGHTS_ENV}=1"
+        why = ("smoke profile, which does not download them" if config.is_smoke()
+               else f"{RANDOM_WEIGHTS_ENV}=1")
         return WeightsChoice(None, False, f"random initialisation ({why}; ImageNet weights unavailable)")
 
 
