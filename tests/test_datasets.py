@@ -1,4 +1,6 @@
 """Loaders on the real data, read through the offline mirror exactly as CI and classrooms do."""
+import gzip
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,50 @@ def test_mnist_arrays_match_keras_conventions(mirrored):
     assert mnist.y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert np.bincount(mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert mnist.class_names == [str(d) for d in range(10)]
+
+
+def test_loaded_arrays_are_writable_like_keras_datasets(mirrored):
+    mnist = datasets.load_mnist()
+    for array in (mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test):
+        assert array.flags.writeable and array.flags.c_contiguous
+    mnist.x_train[0, 0, 0] = 255  # keras.datasets.mnist.load_data() allows this; so must we
+    mnist.y_test[:3] += 1
+
+
+def write_idx(path, values: np.ndarray, cut: int = 0):
+    """A gzipped unsigned-byte IDX file of ``values``, with the last ``cut`` bytes missing."""
+    header = bytes([0, 0, 0x08, values.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in values.shape)
+    data = header + values.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data[: len(data) - cut]))
+    return path
+
+
+def test_read_idx_returns_a_writable_copy_of_the_values(tmp_path):
+    values = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    array = datasets.read_idx(write_idx(tmp_path / "x.gz", values))
+    assert array.dtype == np.uint8 and np.array_equal(array, values) and array.flags.writeable
+    array[0, 0, 0] = 99
+    assert datasets.read_idx(tmp_path / "x.gz")[0, 0, 0] == 0
+
+
+def test_read_idx_refuses_truncated_and_foreign_files(tmp_path):
+    values = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    with pytest.raises(ValueError, match="truncated: 19 of the 24 values"):
+        datasets.read_idx(write_idx(tmp_path / "cut.gz", values, cut=5))
+    (tmp_path / "text.gz").write_bytes(gzip.compress(b"not an idx file"))
+    with pytest.raises(ValueError, match="not an unsigned-byte IDX file"):
+        datasets.read_idx(tmp_path / "text.gz")
+
+
+def test_unknown_dataset_lists_the_known_names(course_env):
+    from course_utils import registry
+
+    with pytest.raises(KeyError) as info:
+        status.prefetch(datasets=("mnist", "mnsit"), birds=False)
+    message = str(info.value)
+    assert message.startswith("Unknown dataset 'mnsit'. Did you mean 'mnist'?")
+    assert all(name in message for name in {entry.dataset for entry in registry.REGISTRY.values()})
+    assert not fetch.cache_path("mnist/t10k-labels-idx1-ubyte.gz").exists(), "nothing fetched before the error"
 
 
 def test_fashion_mnist_with_class_names(mirrored):

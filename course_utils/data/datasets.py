@@ -35,18 +35,36 @@ class ImageArrays:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """Read a gzipped IDX file (the MNIST format) into a uint8 array.
+    """Read a gzipped IDX file (the MNIST format) into a writable uint8 array, like ``keras.datasets``.
+
+    The values are read straight into a new array (no read-only view of a bytes object), so
+    ``x_train[0, 0, 0] = 255`` or an in-place ``x_train /= 255`` on a float copy works as learners expect.
 
     Raises:
-        ValueError: the file is not an unsigned-byte IDX file.
+        ValueError: the file is not an unsigned-byte IDX file, or holds fewer values than its header says.
     """
     with gzip.open(path, "rb") as f:
-        data = f.read()
-    zero, dtype_code, ndim = data[0:2], data[2], data[3]
-    if zero != b"\x00\x00" or dtype_code != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file (header {data[:4].hex()}).")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+        header = f.read(4)
+        if len(header) < 4 or header[:2] != b"\x00\x00" or header[2] != 0x08:
+            raise ValueError(f"{path} is not an unsigned-byte IDX file (header {header.hex()}).")
+        dims = f.read(4 * header[3])
+        shape = tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(header[3]))
+        array = np.empty(shape, dtype=np.uint8)
+        filled = _read_into(f, memoryview(array).cast("B"))
+    if filled != array.size:
+        raise ValueError(f"{path} is truncated: {filled} of the {array.size} values its header announces.")
+    return array
+
+
+def _read_into(stream, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream``; returns how many bytes arrived (fewer only at the end of the file)."""
+    filled = 0
+    while filled < len(buffer):
+        count = stream.readinto(buffer[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
 
 
 def _load_idx_dataset(folder: str, class_names: list[str]) -> ImageArrays:

@@ -34,12 +34,16 @@ def dataset_status(include_weights: bool = True):
 
 
 def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True) -> None:
-    """Fetch and verify every file the lessons need, e.g. before a class without internet."""
-    for name in datasets:
-        for entry in files_of(name):
-            state = file_status(entry.key)
-            fetch_file(entry.key)
-            print(f"{entry.key}: " + ("already cached and verified" if state == "verified" else "fetched and verified"))
+    """Fetch and verify every file of ``datasets``, e.g. before a class without internet.
+
+    Raises:
+        UnknownNameError (a KeyError): an unknown dataset name (checked before anything is fetched).
+    """
+    entries = [entry for name in datasets for entry in files_of(name)]
+    for entry in entries:
+        state = file_status(entry.key)
+        fetch_file(entry.key)
+        print(f"{entry.key}: " + ("already cached and verified" if state == "verified" else "fetched and verified"))
     if birds:
         print(f"birds: prepared at {fetch_birds()}")
     print(f"Everything is cached under {config.data_dir()}")
