@@ -1,4 +1,5 @@
-"""Lessons 01-02 helpers: loss surfaces (gradients, minima), race and boundary plots, the widget explorer."""
+"""Lessons 01-02 helpers: loss surfaces (gradients, minima), race, sweep and boundary plots, the computational
+graph, the widget explorer (with presets) and the lesson runner's report."""
 from __future__ import annotations
 
 import matplotlib
@@ -9,8 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.lessons.surfaces import (BOWL, ROSENBROCK, SURFACES, distance_to_minimum, plot_decision_boundary,  # noqa: E402
-                                   plot_race)
+from course_utils.lessons.nn_basics import plot_computational_graph, plot_curves_by_loss  # noqa: E402
+from course_utils.lessons.surfaces import (BOWL, ROSENBROCK, SURFACES, distance_to_minimum,  # noqa: E402
+                                           plot_decision_boundary, plot_lr_sweep, plot_race, widest_good_range)
 
 
 @pytest.fixture(autouse=True)
@@ -49,12 +51,60 @@ def test_distance_to_minimum_uses_the_last_point():
     assert distance_to_minimum(ROSENBROCK, np.array([[1.0, 1.0]])) == pytest.approx(0.0)
 
 
-def test_plot_race_draws_one_trajectory_and_one_loss_curve_per_optimiser():
-    paths = {"a": np.array([BOWL.start, (0.5, 0.1), (0.0, 0.0)]), "b": np.array([BOWL.start, (-1.0, 0.0)])}
-    left, right = plot_race(BOWL, paths)
-    assert {"a", "b"} <= {line.get_label() for line in left.get_lines()}
-    assert len(right.get_lines()) == 2 and right.get_yscale() == "log"
-    assert left.get_xlabel() and right.get_ylabel() and right.get_title()
+def test_plot_race_draws_one_panel_per_optimiser_and_one_distance_curve_each():
+    paths = {"a": np.array([BOWL.start, (30.0, 9.0), (0.0, 0.0)]), "b": np.array([BOWL.start, (-1.0, 0.0)])}
+    panels, distance_ax = plot_race(BOWL, paths, rates={"a": 0.1, "b": 0.25})   # "a" leaps far out of the window
+    assert [ax.get_title() for ax in panels] == ["a (rate 0.1)", "b (rate 0.25)"]
+    assert [line.get_label() for line in panels[0].get_lines()].count("a") == 1
+    assert "b" not in [line.get_label() for line in panels[0].get_lines()]        # one path per panel
+    assert panels[0].get_xlim() == BOWL.xlim and panels[1].get_ylim() == BOWL.ylim  # a leap cannot rescale a panel
+    curves = [line for line in distance_ax.get_lines() if line.get_label() in paths]
+    assert len(curves) == 2 and distance_ax.get_yscale() == "log"
+    np.testing.assert_allclose(curves[0].get_ydata()[-1], 1e-12)                 # reached the minimum: the floor
+
+
+def test_plot_race_marks_a_run_that_stopped_early():
+    paths = {"long": np.zeros((5, 2)) + 1.0, "short": np.zeros((2, 2)) + 1.0}
+    _, distance_ax = plot_race(BOWL, paths)
+    crosses = [line for line in distance_ax.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_xdata()[0] == 1
+
+
+def test_plot_lr_sweep_draws_diverged_runs_as_crosses_and_circles_the_chosen_rate():
+    rates = [0.01, 0.1, 1.0]
+    ax = plot_lr_sweep(BOWL, rates, {"a": [1.0, 0.01, np.inf]}, best={"a": 0.1})
+    line = next(line for line in ax.get_lines() if line.get_label() == "a")
+    np.testing.assert_allclose(line.get_xdata(), [0.01, 0.1])                    # the diverged rate is not on the line
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x" and len(line.get_xdata())]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [1.0]
+    circles = [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata())]
+    assert [float(c.get_xdata()[0]) for c in circles] == [0.1]
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning rate"
+
+
+@pytest.mark.parametrize("distances, expected", [
+    ([0.5, 0.001, 0.002, 3.0], (0.2, 0.4)),
+    ([0.001, 0.5, 0.001, 0.001], (0.4, 0.8)),        # the longer run wins, not the first
+    ([1.0, 1.0, 1.0, 1.0], None),
+    ([0.001, np.inf, np.inf, np.inf], (0.1, 0.1)),   # diverged runs are never good
+])
+def test_widest_good_range(distances, expected):
+    assert widest_good_range([0.1, 0.2, 0.4, 0.8], distances, close=0.01) == expected
+
+
+def test_computational_graph_has_one_box_per_value_and_a_backward_label_per_arrow():
+    nodes = (("$X$", "op1", "back1"), ("$Y$", "op2", "back2"), ("$L$", "", ""))
+    ax = plot_computational_graph(nodes, title="graph")
+    texts = [t.get_text() for t in ax.texts]
+    assert {"$X$", "$Y$", "$L$", "op1", "op2", "back1", "back2"} <= set(texts)
+    assert ax.get_title() == "graph"
+
+
+def test_curves_by_loss_give_one_line_per_seed_and_one_legend_entry_per_loss():
+    ax = plot_curves_by_loss({"MSE": [[0.1, 0.5], [0.2, 0.6]], "cross-entropy": [[0.3, 0.9]]})
+    assert len(ax.get_lines()) == 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["MSE (2 seeds)", "cross-entropy (1 seeds)"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [1, 2])            # steps count from 1
 
 
 def test_plot_decision_boundary_labels_classes_by_name():
@@ -91,3 +141,27 @@ def test_explorer_can_skip_the_default_view():
     calls = []
     explorer(lambda steps: calls.append(steps), {"steps": widgets.IntSlider(value=5)}, show_default=False)
     assert calls == []
+
+
+def test_explorer_preset_sets_other_controls_then_redraws_once():
+    widgets = pytest.importorskip("ipywidgets")
+    from course_utils.widgets import explorer
+
+    tuned = {"gd": 0.03, "adam": 0.2}
+    calls = []
+    controls = {"optimiser": widgets.Dropdown(options=list(tuned), value="gd"),
+                "lr": widgets.FloatLogSlider(value=0.03, base=10, min=-4, max=1)}
+    explorer(lambda optimiser, lr: calls.append((optimiser, lr)), controls,
+             presets={"optimiser": lambda optimiser, lr: {"lr": tuned[optimiser]}})
+    controls["optimiser"].value = "adam"
+    assert calls[1:] == [("adam", 0.2)]               # one redraw, already at the tuned rate
+    controls["lr"].value = 0.5                        # a plain control still redraws on its own
+    assert calls[-1] == ("adam", 0.5)
+
+
+def test_explorer_rejects_a_preset_for_an_unknown_control():
+    widgets = pytest.importorskip("ipywidgets")
+    from course_utils.widgets import explorer
+
+    with pytest.raises(ValueError, match="do not exist"):
+        explorer(lambda lr: None, {"lr": widgets.FloatSlider(value=0.1)}, presets={"optimiser": lambda **_: {}})

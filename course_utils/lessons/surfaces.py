@@ -2,7 +2,8 @@
 
 The optimisers themselves are written in lesson 1; this module only holds the
 surfaces (a function, its gradient, where its minimum is) and plot plumbing:
-contours with trajectories, loss against step, and decision boundaries of a
+contours with one trajectory per panel, distance to the minimum against step,
+final distance against learning rate (a sweep), and decision boundaries of a
 classifier on two features.
 """
 from __future__ import annotations
@@ -67,6 +68,26 @@ def distance_to_minimum(surface: Surface, path: Array) -> float:
     return float(np.linalg.norm(np.asarray(path)[-1] - np.asarray(surface.minimum)))
 
 
+def widest_good_range(rates: Sequence[float], distances: Sequence[float], close: float):
+    """The widest stretch of consecutive ``rates`` whose final distance is at most ``close``.
+
+    A learning-rate sweep rarely has one good rate: this measures how forgiving an optimiser is.
+
+    Returns:
+        (lowest, highest) rate of the longest run of consecutive good rates, or None when no rate is good.
+
+    Example:
+        >>> widest_good_range([0.1, 0.2, 0.4, 0.8], [0.5, 0.001, 0.002, 3.0], close=0.01)
+        (0.2, 0.4)
+    """
+    best, start = None, None
+    for i, good in enumerate(np.asarray(distances) <= close):
+        start = (i if start is None else start) if good else None
+        if good and (best is None or i - start > best[1] - best[0]):
+            best = (start, i)
+    return None if best is None else (float(rates[best[0]]), float(rates[best[1]]))
+
+
 def plot_contours(surface: Surface, ax=None, levels: int = 30):
     """Log-spaced contour lines of ``surface`` with its minimum starred; returns the Axes."""
     import matplotlib.pyplot as plt
@@ -76,37 +97,105 @@ def plot_contours(surface: Surface, ax=None, levels: int = 30):
     grid_x, grid_y = np.meshgrid(xs, ys)
     z = surface.loss(np.stack([grid_x, grid_y]))
     ax.contour(grid_x, grid_y, np.log10(z + 1e-3), levels=levels, cmap="Greys", linewidths=0.6)
-    ax.plot(*surface.minimum, "*", color="gold", markersize=16, markeredgecolor="k", label="minimum")
+    ax.plot(*surface.minimum, "*", color="gold", markersize=10, markeredgecolor="k", label="minimum", zorder=4)
     ax.set(title=surface.name, xlabel="weight $w_1$", ylabel="weight $w_2$", xlim=surface.xlim, ylim=surface.ylim)
     return ax
 
 
-def plot_race(surface: Surface, paths: Mapping[str, Array], title: str = ""):
-    """Trajectories over the contours (left) and loss against step on a log scale (right).
+def optimiser_color(index: int) -> str:
+    """The colour of the ``index``-th optimiser, the same in every race and sweep figure."""
+    return f"C{index % 10}"
+
+
+def plot_distance_curves(surface: Surface, paths: Mapping[str, Array], ax=None, floor: float = 1e-12):
+    """Distance to the minimum against step, log scale; a cross marks a run that diverged early.
+
+    Distances below ``floor`` are drawn at ``floor`` (a log axis has no zero). Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.5))[1]
+    longest = max(len(path) for path in paths.values())
+    for index, (name, path) in enumerate(paths.items()):
+        path = np.asarray(path)
+        distance = np.maximum(np.linalg.norm(path - np.asarray(surface.minimum), axis=1), floor)
+        ax.plot(np.arange(len(path)), distance, color=optimiser_color(index), label=name)
+        if len(path) < longest:
+            ax.plot(len(path) - 1, distance[-1], "x", color=optimiser_color(index), markersize=9)
+    ax.set(yscale="log", title="Distance to the minimum against step (× = diverged, run stopped)",
+           xlabel="step", ylabel="distance to the minimum (log scale)")
+    ax.legend(fontsize=8, loc="lower left")
+    return ax
+
+
+def plot_race(surface: Surface, paths: Mapping[str, Array], rates: Mapping[str, float] | None = None,
+              title: str = ""):
+    """One contour panel per optimiser (its path only), then distance to the minimum against step.
+
+    One panel per path keeps every path readable even when one of them leaps far from the
+    others; each panel keeps the surface's window, so a path that leaves it is cut at the edge.
 
     Args:
         surface: the surface the optimisers ran on.
         paths: optimiser name -> array of points, shape (steps + 1, 2).
+        rates: optimiser name -> learning rate, shown in the panel titles (optional).
         title: figure title (defaults to the surface name).
 
     Returns:
-        The two Axes.
+        (list of the path Axes, the distance Axes).
     """
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    plot_contours(surface, left)
-    for name, path in paths.items():
+    fig = plt.figure(figsize=(3.1 * max(len(paths), 3), 6.6), layout="constrained")
+    grid = fig.add_gridspec(2, len(paths), height_ratios=[1.0, 0.9])
+    path_axes = [fig.add_subplot(grid[0, i]) for i in range(len(paths))]
+    for index, (ax, (name, path)) in enumerate(zip(path_axes, paths.items())):
         path = np.asarray(path)
-        line, = left.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1.2, label=name)
-        losses = surface.loss(path.T)
-        right.plot(np.arange(len(path)), np.maximum(losses, 1e-12), color=line.get_color(), label=name)
-    left.plot(*surface.start, "ko", label="start")
-    left.legend(fontsize=8, loc="best")   # placed where it hides the fewest path points
-    right.set(yscale="log", title="Loss against step", xlabel="step", ylabel="loss (log scale)")
-    right.legend(fontsize=8)
-    fig.suptitle(title or f"Optimiser race: {surface.name}", fontweight="bold")
-    return left, right
+        plot_contours(surface, ax, levels=20)
+        ax.plot(path[:, 0], path[:, 1], ".-", color=optimiser_color(index), markersize=2, linewidth=1.0, label=name)
+        ax.plot(*surface.start, "ko", markersize=4)
+        rate = f" (rate {rates[name]:.3g})" if rates and name in rates else ""
+        ax.set_title(f"{name}{rate}", fontsize=10)
+        if index:
+            ax.set_ylabel("")
+    plot_distance_curves(surface, paths, fig.add_subplot(grid[1, :]))
+    fig.suptitle(title or f"Optimiser race: {surface.name} (● start, ★ minimum)", fontweight="bold")
+    return path_axes, fig.axes[-1]
+
+
+def plot_lr_sweep(surface: Surface, rates: Sequence[float], distances: Mapping[str, Sequence[float]],
+                  best: Mapping[str, float] | None = None, ax=None, floor: float = 1e-12, ceiling: float = 20.0):
+    """Final distance to the minimum against learning rate, one line per optimiser (both axes log).
+
+    Args:
+        surface: the surface swept (for the title).
+        rates: the learning rates tried, increasing.
+        distances: optimiser name -> final distance at each rate; ``inf`` marks a run that diverged,
+            drawn as a cross above ``ceiling``, one row of crosses per optimiser.
+        best: optimiser name -> the rate chosen for the race, circled (optional).
+        floor: distances below it are drawn at it (a log axis has no zero).
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
+    rates = np.asarray(rates, dtype=float)
+    for index, (name, values) in enumerate(distances.items()):
+        values = np.asarray(values, dtype=float)
+        shown, diverged, color = np.maximum(values, floor), ~np.isfinite(values), optimiser_color(index)
+        ax.plot(rates[~diverged], shown[~diverged], ".-", color=color, label=name)
+        ax.plot(rates[diverged], np.full(diverged.sum(), ceiling * 2.5 ** index), "x", color=color, markersize=6)
+        if best and name in best:
+            chosen = int(np.argmin(np.abs(rates - best[name])))
+            ax.plot(rates[chosen], shown[chosen], "o", markersize=11, markerfacecolor="none", color=color)
+    ax.plot([], [], "kx", label="diverged")
+    ax.plot([], [], "ko", markerfacecolor="none", label="rate used in the race")
+    ax.set(xscale="log", yscale="log", title=f"{surface.name}: final distance against learning rate",
+           xlabel="learning rate", ylabel="final distance to the minimum")
+    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    return ax
 
 
 def plot_decision_boundary(predict_proba: Callable[[Array], Array], X: Array, y: Array,
