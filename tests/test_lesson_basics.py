@@ -165,3 +165,30 @@ def test_explorer_rejects_a_preset_for_an_unknown_control():
 
     with pytest.raises(ValueError, match="do not exist"):
         explorer(lambda lr: None, {"lr": widgets.FloatSlider(value=0.1)}, presets={"optimiser": lambda **_: {}})
+
+
+def test_run_lesson_reports_check_lines_and_tagged_results_only():
+    nbformat = pytest.importorskip("nbformat")
+    from course_utils.tools.run_lesson import report_lines
+
+    def stream(text):
+        return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+    checked = nbformat.v4.new_code_cell("check()", outputs=[stream("chatter\n✅ accuracy = 0.97\n❌ loss = 3\n")])
+    tagged = nbformat.v4.new_code_cell("table", metadata={"tags": ["results"]}, outputs=[
+        nbformat.v4.new_output("execute_result", data={"text/plain": "a  1\nb  2"}, execution_count=1)])
+    quiet = nbformat.v4.new_code_cell("x = 1", outputs=[stream("not a result\n")])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("✅ prose"), checked, quiet, tagged])
+    assert report_lines(notebook) == ["[cell 1] ✅ accuracy = 0.97", "[cell 1] ❌ loss = 3",
+                                      "--- cell 3 (tagged results) ---", "a  1", "b  2"]
+
+
+def test_run_lesson_refuses_to_write_into_the_lessons_folder(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    from course_utils.tools.run_lesson import save_executed
+
+    lesson = tmp_path / "01_x.ipynb"
+    lesson.write_text("{}")
+    with pytest.raises(SystemExit, match="Refusing"):
+        save_executed(nbformat.v4.new_notebook(), lesson, tmp_path)
+    assert save_executed(nbformat.v4.new_notebook(), lesson, tmp_path / "run") == tmp_path / "run" / "01_x.ipynb"
