@@ -23,7 +23,7 @@ from keras.src.legacy.saving import legacy_h5_format
 from keras.src.models.model import Model
 from keras.src.utils import file_utils
 
-from course_utils import backbones, fetch, registry, weights
+from course_utils import backbones, fetch, registry, status, weights
 from course_utils.data.registry import BACKBONES
 
 SIZE = 32  # the smallest input every backbone accepts: the graph is the same at any size
@@ -251,3 +251,17 @@ def test_missing_weights_say_where_to_put_them(course_env, keras_home, offline):
     assert BACKBONES["vgg16"].weights_file in message and str(weights.keras_models_dir()) in message
     assert "mirror folder as keras/" in message
 
+
+
+def test_prefetch_puts_weights_into_keras_cache_and_checks_names_first(course_env, keras_home, monkeypatch,
+                                                                      tmp_path, capsys):
+    """``make prefetch`` fetches the ImageNet weights too; an unknown name stops it before any download."""
+    stand_in = write_stand_in_weights("mobilenetv3small", tmp_path / "mirror" / "keras")
+    accept_stand_in("mobilenetv3small", stand_in, monkeypatch)
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "mirror"))
+    with pytest.raises(KeyError, match="Unknown backbone 'resnet18'"):
+        status.prefetch(datasets=(), birds=False, backbones=("mobilenetv3small", "resnet18"))
+    assert not (weights.keras_models_dir() / stand_in.name).exists()
+    status.prefetch(datasets=(), birds=False, backbones=("mobilenetv3small",))
+    assert (weights.keras_models_dir() / stand_in.name).read_bytes() == stand_in.read_bytes()
+    assert "mobilenetv3small: ImageNet weights verified" in capsys.readouterr().out

@@ -1,10 +1,12 @@
 """Which datasets are on this machine, and prefetching them all before a class."""
 from __future__ import annotations
 
+import sys
+
 from .. import config
 from .birds import BIRD_SPECIES, birds_dir, fetch_birds
-from .fetch import cache_path, fetch_file, file_status
-from .registry import REGISTRY, files_of
+from .fetch import DataUnavailableError, cache_path, fetch_file, file_status
+from .registry import BACKBONES, REGISTRY, backbone_spec, files_of
 
 COURSE_DATASETS = ("mnist", "fashion-mnist")  # array datasets every learner needs
 
@@ -33,19 +35,29 @@ def dataset_status(include_weights: bool = True):
     return pd.DataFrame(rows)
 
 
-def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True) -> None:
-    """Fetch and verify every file of ``datasets``, e.g. before a class without internet.
+def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True,
+             backbones: tuple[str, ...] = ()) -> None:
+    """Fetch and verify every file of ``datasets`` (and the ImageNet weights of ``backbones``).
+
+    Run it before a class without internet: ``python -m course_utils.data.status`` fetches
+    everything, the ImageNet weights of every backbone included, and puts those into Keras' cache.
 
     Raises:
-        UnknownNameError (a KeyError): an unknown dataset name (checked before anything is fetched).
+        UnknownNameError (a KeyError): an unknown dataset or backbone name (checked before anything
+            is fetched).
     """
     entries = [entry for name in datasets for entry in files_of(name)]
+    specs = [backbone_spec(name) for name in backbones]
     for entry in entries:
         state = file_status(entry.key)
         fetch_file(entry.key)
         print(f"{entry.key}: " + ("already cached and verified" if state == "verified" else "fetched and verified"))
     if birds:
         print(f"birds: prepared at {fetch_birds()}")
+    for spec in specs:
+        from .weights import fetch_imagenet_weights  # imports Keras: only when weights are asked for
+
+        print(f"{spec.name}: ImageNet weights verified at {fetch_imagenet_weights(spec.name)}")
     print(f"Everything is cached under {config.data_dir()}")
 
 
@@ -54,6 +66,17 @@ def _folder_size(folder) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
 
-if __name__ == "__main__":  # `python -m course_utils.data.status`: prefetch everything, then show the table
-    prefetch()
-    print(dataset_status().to_string(index=False))
+def main() -> int:
+    """``python -m course_utils.data.status`` (``make prefetch``): fetch everything, then show the table."""
+    try:
+        prefetch(backbones=tuple(BACKBONES))
+    except DataUnavailableError as err:  # the message says which file, where from, and what to do
+        print(f"Prefetch stopped: {err}", file=sys.stderr)
+        return 1
+    finally:
+        print(dataset_status().to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,7 @@ Every backbone is built with ``keras.applications.X(include_top=False, weights="
 after :func:`course_utils.data.weights.fetch_imagenet_weights` has put the verified file where
 Keras looks. Passing the file's path instead would load the same numbers into a *different*
 graph for some models: Keras adds EfficientNet's ImageNet input scaling only when
-``weights == "imagenet"`` (Keras 3.3-3.15).
+``weights == "imagenet"`` (checked in Keras 3.8 and 3.15).
 
 Weights policy (see :func:`resolve_weights`): weights come from Keras' cache, the course's
 cache, the mirror or the download. When they cannot be had, the ``full`` profile stops with an
