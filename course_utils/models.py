@@ -1,10 +1,17 @@
-"""Model builders shared by several lessons, so every lesson uses the same architecture.
+"""Models shared by several lessons: the same architecture everywhere, saved and reloaded safely.
 
 Lessons build the model they are about in plain sight; these builders exist for
 the lessons that reuse an architecture a previous lesson introduced (lesson 5
 reuses lesson 4's source models). ``build_`` functions return uncompiled models.
+:func:`save_model` writes a ``.keras`` file atomically, and :func:`load_or_train` is
+the one "load it if it is there, otherwise train and save it" of the course.
 """
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .caching import atomic_write
 
 
 def build_mnist_mlp(name: str = "mlp"):
@@ -36,3 +43,36 @@ def build_mnist_cnn(name: str = "cnn"):
         layers.Dropout(0.5, name="dropout"),
         layers.Dense(10, activation="softmax", name="head"),
     ], name=name)
+
+
+def save_model(model, path: Path | str) -> Path:
+    """Save ``model`` as a ``.keras`` file through a temporary file, so a crash never leaves half a model."""
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        model.save(tmp)
+    return path
+
+
+def load_or_train(path: Path | str, train: Callable[[], object]) -> tuple[object, str]:
+    """The model saved at ``path``, or a new one from ``train()`` (saved there) when the file is missing or unreadable.
+
+    Returns:
+        (model, how): ``how`` is ``"loaded"``, ``"trained"`` (no file) or ``"retrained"``
+        (the file could not be read, for example a copy cut short; it is replaced).
+
+    Example:
+        >>> model, how = load_or_train("artifacts/source.keras", lambda: train_source("mlp"))
+    """
+    import keras
+
+    path = Path(path)
+    how = "trained"
+    if path.is_file():
+        try:
+            return keras.models.load_model(path), "loaded"
+        except (OSError, ValueError) as err:  # Keras reports a damaged .keras file as a ValueError
+            print(f"{path.name} could not be read ({str(err)[:80]}...); training the model again to replace it.")
+            how = "retrained"
+    model = train()
+    save_model(model, path)
+    return model, how

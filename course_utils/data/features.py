@@ -6,6 +6,9 @@ model once over a split and stores the result in ``<COURSE_DATA_DIR>/features``.
 The file name is a hash of everything the features depend on:
 
 * the backbone's name,
+* the feature model's graph (an :func:`~course_utils.caching.architecture_fingerprint`:
+  preprocessing, backbone, pooling, which layer is read), so a changed feature model
+  never reuses the features of the old one,
 * its weights (a fingerprint of the actual weight values, so "random init with
   another seed" or "fine-tuned" is a different key),
 * the image size,
@@ -16,9 +19,6 @@ Change any of them and the cache misses; change nothing and it hits.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,10 @@ from typing import Sequence
 import numpy as np
 
 from .. import config
+from ..caching import architecture_fingerprint, atomic_write, stable_key, weights_fingerprint
+
+__all__ = ["FeatureSet", "cached_features", "data_fingerprint", "extract_features", "feature_key",
+           "feature_model_id", "features_dir", "weights_fingerprint"]
 
 
 @dataclass
@@ -46,14 +50,6 @@ class FeatureSet:
     path: Path
 
 
-def weights_fingerprint(model) -> str:
-    """A short hash of every weight value of a Keras model (order included)."""
-    digest = hashlib.sha256()
-    for w in model.weights:
-        digest.update(np.ascontiguousarray(w.numpy()).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def data_fingerprint(files: Sequence[Path | str], labels: Sequence[int]) -> str:
     """A hash of the file names, their contents and their labels, in order."""
     digest = hashlib.sha256()
@@ -64,10 +60,14 @@ def data_fingerprint(files: Sequence[Path | str], labels: Sequence[int]) -> str:
     return digest.hexdigest()[:16]
 
 
-def feature_key(backbone: str, weights_id: str, image_size: int, data_id: str) -> str:
-    """The cache key: one hash of backbone, weights, image size and data."""
-    text = json.dumps([backbone, weights_id, int(image_size), data_id])
-    return f"{backbone}-{int(image_size)}px-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+def feature_model_id(feature_model, weights_id: str | None = None) -> str:
+    """Identifies a feature model: its graph's fingerprint, then its weights' (or ``weights_id``)."""
+    return f"{architecture_fingerprint(feature_model)}-{weights_id or weights_fingerprint(feature_model)}"
+
+
+def feature_key(backbone: str, model_id: str, image_size: int, data_id: str) -> str:
+    """The cache key: one hash of backbone, feature model (graph and weights), image size and data."""
+    return f"{backbone}-{int(image_size)}px-{stable_key([backbone, model_id, int(image_size), data_id])}"
 
 
 def features_dir() -> Path:
@@ -94,13 +94,14 @@ def cached_features(feature_model, backbone: str, files: Sequence[Path], labels,
         feature_model: maps a batch of RGB images (values 0-255) to feature vectors.
         backbone: the backbone's name, part of the key.
         weights_id: identifies the weights; default: :func:`weights_fingerprint` of the model.
+            The model's graph is always part of the key (:func:`feature_model_id`).
 
     Example:
         >>> train = cached_features(feature_model, "resnet50", split.files, split.labels, 224)
         >>> train.x.shape, train.hit
     """
-    weights_id = weights_id or weights_fingerprint(feature_model)
-    key = feature_key(backbone, weights_id, image_size, data_fingerprint(files, labels))
+    model_id = feature_model_id(feature_model, weights_id)
+    key = feature_key(backbone, model_id, image_size, data_fingerprint(files, labels))
     path = Path(cache_dir or features_dir()) / f"{key}.npz"
     start = time.perf_counter()
     if path.is_file():
@@ -110,17 +111,6 @@ def cached_features(feature_model, backbone: str, files: Sequence[Path], labels,
     x = extract_features(feature_model, files, labels, image_size, batch_size)
     y = np.asarray(labels, dtype=np.int64)
     made = time.perf_counter() - start
-    _save_atomically(path, x=x, y=y, compute_seconds=np.float64(made))
+    with atomic_write(path) as tmp:   # a crash never leaves half a cache entry
+        np.savez(tmp, x=x, y=y, compute_seconds=np.float64(made))
     return FeatureSet(x, y, key, False, made, made, path)
-
-
-def _save_atomically(path: Path, **arrays) -> None:
-    """Write the npz through a temporary file so a crash never leaves half a cache entry."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
