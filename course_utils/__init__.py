@@ -9,11 +9,14 @@ The package has four parts (``docs/authoring.md`` has the full map):
 - the **lesson core**, at the top: ``config`` (profiles, folders), ``env``
   (``setup``), ``checks`` (self-checks), ``exercises`` (``check``, ``hint``,
   ``solution``: one checker per exercise), ``plots``, ``models``, ``evaluation``,
-  ``widgets``;
+  ``runs`` (seeds' training subsets, summaries over seeds), ``caching`` (cache keys,
+  fingerprints, atomic writes), ``widgets``;
 - ``course_utils.data``: the data stack (``registry``, ``fetch``, ``datasets``,
   ``birds``, ``images``, ``weights``, ``status``, ``features``);
 - ``course_utils.lessons``: plumbing for one lesson's topic (``surfaces``,
-  ``convolution``, ``transfer``, ``augmentation``, ``gradcam``, ``backbones``);
+  ``convolution``, ``transfer`` and its parts ``transfer_data``, ``transfer_models``,
+  ``transfer_runs``, ``transfer_grid``, ``transfer_results``, ``augmentation``,
+  ``gradcam``, ``backbones``);
 - ``course_utils.tools``: authoring and classroom tools that lessons never import
   (``student``, ``slides``, ``experiments``), run as ``python -m course_utils.tools.X``.
 
@@ -33,8 +36,9 @@ from .env import setup
 _SHORT_NAMES = {
     **{name: "data" for name in ("registry", "fetch", "datasets", "birds", "images", "weights", "status",
                                  "features")},
-    **{name: "lessons" for name in ("surfaces", "convolution", "transfer", "augmentation", "gradcam",
-                                    "backbones")},
+    **{name: "lessons" for name in ("surfaces", "convolution", "transfer", "transfer_data", "transfer_models",
+                                    "transfer_runs", "transfer_grid", "transfer_results", "augmentation",
+                                    "gradcam", "backbones")},
 }
 
 

@@ -106,12 +106,25 @@ def test_lesson_4_models_equal_the_shared_builders(variable, builder):
     assert architecture(lesson_model) == architecture(getattr(models, builder)())
 
 
-def test_lesson_4_saves_the_paths_lesson_5_loads():
-    source = "\n".join(code_cells(LESSON_4))
-    for name in ("source_mnist_mlp.keras", "source_mnist_cnn.keras"):
-        assert f'cu.config.artifacts_dir() / "{name}"' in source
-    assert "mlp.save(MLP_PATH)" in source and "cnn.save(CNN_PATH)" in source
-    assert re.search(r"/ 255\.0", source), "lesson 4 must scale pixels to [0, 1]"
+def test_lesson_4_saves_the_paths_lesson_5_loads(monkeypatch):
+    """Lesson 4's save cell, run for both profiles, names the files ``transfer.source_path`` (lesson 5) loads."""
+    import ast
+
+    import course_utils as cu
+    from course_utils import transfer
+
+    tree = ast.parse(cell_defining(LESSON_4, r"^MLP_PATH = "))
+    saves = {(node.value.func.value.id, ast.unparse(node.value.args[0])) for node in tree.body
+             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+             and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "save"}
+    assert saves == {("mlp", "MLP_PATH"), ("cnn", "CNN_PATH")}, "lesson 4 must save mlp to MLP_PATH, cnn to CNN_PATH"
+    tree.body = [node for node in tree.body if isinstance(node, ast.Assign)]  # the paths, not the saves
+    for profile in ("full", "smoke"):
+        monkeypatch.setenv("COURSE_PROFILE", profile)
+        paths = {"cu": cu}
+        exec(compile(tree, LESSON_4.name, "exec"), paths)
+        assert (paths["MLP_PATH"], paths["CNN_PATH"]) == (transfer.source_path("mlp"), transfer.source_path("cnn"))
+    assert re.search(r"/ 255\.0", "\n".join(code_cells(LESSON_4))), "lesson 4 must scale pixels to [0, 1]"
 
 
 def test_saved_cnn_round_trips_with_the_contracted_input_shape(tmp_path):

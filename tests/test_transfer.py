@@ -1,13 +1,19 @@
-"""Tests for lesson 5's plumbing: weight copying, freezing, L2-SP, the joint model and the results cache."""
+"""Lesson 5's plumbing: weight copying, freezing, L2-SP, the joint model, the methods and the results cache."""
+import hashlib
 from dataclasses import replace
+from pathlib import Path
 
+import keras
 import numpy as np
+import pandas as pd
 import pytest
 
-keras = pytest.importorskip("keras")
+from course_utils import runs, transfer
+from course_utils.lessons import transfer_grid, transfer_runs
+from course_utils.tools import experiments
 
-from course_utils import transfer  # noqa: E402
-from course_utils.tools import experiments  # noqa: E402
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+GRID_CSVS = sorted(RESULTS.glob("05_transfer_*.csv"))
 
 
 @pytest.fixture()
@@ -23,6 +29,24 @@ def tiny_data(n=60, seed=0):
     return {"x_train": x, "y_train": y, "pool": np.arange(0, 40), "val": np.arange(40, n),
             "x_test": x[40:], "y_test": y[40:], "x_source": x, "y_source": y}
 
+
+def learnable_data(n=200, seed=0):
+    """Images whose class is a bright horizontal band at row 2c: a model can learn them in a few epochs."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    x = 0.3 * rng.random((n, 28, 28)).astype("float32")
+    for i, c in enumerate(y):
+        x[i, 2 * c + 3:2 * c + 5, :] += 0.7
+    return {"x_train": x, "y_train": y, "pool": np.arange(0, 120), "val": np.arange(120, 160),
+            "x_test": x[160:], "y_test": y[160:], "x_source": x, "y_source": y}
+
+
+def small_config(**changes):
+    return transfer.RunConfig(**{"n_train": 100, "max_epochs": 4, "min_steps_per_epoch": 5, "batch_size": 16,
+                                 "patience": 2, "learning_rate": 1e-2, **changes})
+
+
+# ---- weight transfer ----------------------------------------------------------------------------------
 
 def test_set_weights_copy_predicts_identically(source):
     target = transfer.build("mlp", name="target")
@@ -74,6 +98,123 @@ def test_joint_model_shares_the_body(source):
                                   source.get_layer("head").get_weights()[0])
 
 
+# ---- the methods ---------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def spies(monkeypatch):
+    """Record the target model each run builds, every early-stopping callback and every training stage."""
+    seen = {"models": [], "stoppers": [], "stages": []}
+    build, early_stopping, fit = transfer_runs.build, transfer_runs._early_stopping, transfer_runs._fit
+
+    def recording_build(*args, **kwargs):
+        seen["models"].append(build(*args, **kwargs))
+        return seen["models"][-1]
+
+    def recording_early_stopping(*args, **kwargs):
+        seen["stoppers"].append(early_stopping(*args, **kwargs))
+        return seen["stoppers"][-1]
+
+    def recording_fit(model, *args, **kwargs):
+        body_before = [w.copy() for w in model.get_layer("hidden").get_weights()]
+        epochs = fit(model, *args, **kwargs)
+        body_after = model.get_layer("hidden").get_weights()
+        body_changed = not all(np.array_equal(a, b) for a, b in zip(body_before, body_after))
+        seen["stages"].append({"optimizer_lr": float(model.optimizer.learning_rate), "body_changed": body_changed})
+        return epochs
+
+    monkeypatch.setattr(transfer_runs, "build", recording_build)
+    monkeypatch.setattr(transfer_runs, "_early_stopping", recording_early_stopping)
+    monkeypatch.setattr(transfer_runs, "_fit", recording_fit)
+    return seen
+
+
+def test_frozen_body_method_keeps_the_source_body(source, spies):
+    transfer.run_one(small_config(method="frozen body"), learnable_data(), source)
+    target = spies["models"][-1]
+    for got, want in zip(target.get_layer("hidden").get_weights(), source.get_layer("hidden").get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert not np.allclose(target.get_layer("head").get_weights()[0], source.get_layer("head").get_weights()[0])
+
+
+def test_two_stage_freezes_then_unfreezes_at_a_lower_learning_rate(source, spies):
+    cfg = small_config(method="two-stage", second_stage_lr_factor=0.1)
+    transfer.run_one(cfg, learnable_data(), source)
+    stage1, stage2 = spies["stages"]
+    assert not stage1["body_changed"] and stage2["body_changed"]
+    assert stage1["optimizer_lr"] == pytest.approx(cfg.learning_rate)
+    assert stage2["optimizer_lr"] == pytest.approx(cfg.learning_rate * 0.1)
+
+
+def test_early_stopping_restores_the_best_weights(source, spies):
+    data = learnable_data()
+    cfg = small_config(method="fine-tune all", learning_rate=1.0, max_epochs=6, patience=1)  # a rate that overshoots
+    transfer.run_one(cfg, data, source)
+    stopper, target = spies["stoppers"][-1], spies["models"][-1]
+    assert min(stopper.losses) < stopper.losses[-1], "test set-up: the last epoch must not be the best"
+    final_loss, _ = transfer.predict_loss_accuracy(target, data["x_train"][data["val"]], data["y_train"][data["val"]])
+    assert final_loss == pytest.approx(min(stopper.losses), rel=1e-5)
+
+
+def test_two_stage_row_says_whether_stage_2_was_kept(source):
+    data = learnable_data()
+    kept = transfer.run_one(small_config(method="two-stage", second_stage_lr_factor=1.0), data, source)
+    assert kept["stage2_epochs"] >= 1 and kept["stage2_epochs_kept"] >= 1 and not kept["stage2_rolled_back"]
+    assert kept["epochs"] > kept["stage2_epochs"]
+    # at learning rate 0, stage 2 cannot improve the validation loss: its epochs are all rolled back
+    rolled_back = transfer.run_one(small_config(method="two-stage", second_stage_lr_factor=0.0), data, source)
+    assert rolled_back["stage2_epochs"] >= 1 and rolled_back["stage2_epochs_kept"] == 0
+    assert rolled_back["stage2_rolled_back"]
+    assert "stage2_rolled_back" not in transfer.run_one(small_config(method="frozen body"), data, source)
+
+
+def test_other_methods_run_and_unknown_method_fails(source):
+    data = tiny_data()  # scratch, fine-tune all, frozen body and two-stage run in the tests above
+    for method in ("l2-sp", "joint"):
+        cfg = transfer.RunConfig(method=method, n_train=20, max_epochs=1, min_steps_per_epoch=2, batch_size=16,
+                                 l2sp_lambda=0.01, joint_alpha=0.5)
+        result = transfer.run_one(cfg, data, source)
+        assert 0.0 <= result["test_accuracy"] <= 1.0 and result["epochs"] >= 1
+    with pytest.raises(ValueError, match="Unknown method"):
+        transfer.run_one(transfer.RunConfig(method="magic", n_train=20), data, source)
+
+
+# ---- the recorded grid stays reproducible -------------------------------------------------------------
+
+def test_sampler_reproduces_the_draws_of_the_recorded_grid():
+    """Digests of the draws made by the sampler the grid CSVs were recorded with (``transfer.sample_indices``,
+    scikit-learn 1.9): a different draw would make every recorded row describe other training images."""
+    labels = np.random.default_rng(7).integers(0, 10, 6000)
+    pool, val = transfer.split_validation(labels, 500, seed=0)
+    digest = lambda idx: hashlib.sha256(np.asarray(idx, dtype=np.int64).tobytes()).hexdigest()[:16]  # noqa: E731
+    assert (digest(pool), digest(val)) == ("a838b36a3aa1d97c", "30d19eb414011602")
+    recorded = {(100, 0): "48be05682554faf6", (100, 1): "f7d829c78c349090", (300, 2): "d15e81d34a82ce15",
+                (1000, 0): "59cd0f5b25c44e07", (6000, 0): "a838b36a3aa1d97c"}
+    for (n, seed), expected in recorded.items():
+        assert digest(runs.stratified_sample(labels, n, seed, pool=pool)) == expected, (n, seed)
+    data = {"y_train": labels, "pool": pool}
+    assert np.array_equal(transfer.training_subset(data, 300, 2), runs.stratified_sample(labels, 300, 2, pool=pool))
+
+
+@pytest.mark.parametrize("path", GRID_CSVS, ids=lambda p: p.name)
+def test_recorded_rows_keep_their_keys(path):
+    table = pd.read_csv(path)
+    fields = list(transfer.RunConfig.__dataclass_fields__)
+    recomputed = [transfer.config_key(transfer.RunConfig(**row)) for row in table[fields].to_dict("records")]
+    assert recomputed == table["key"].tolist()
+
+
+def test_grid_configs_match_the_recorded_rows():
+    assert len(GRID_CSVS) == 3, GRID_CSVS
+    recorded = set(pd.concat([pd.read_csv(p) for p in GRID_CSVS])["key"])
+    for kind, ns, seeds in (("mlp", transfer_grid.N_GRID, (0, 1, 2)), ("cnn", (100, 300, 1000), (0, 1, 2))):
+        wanted = {transfer.config_key(c) for c in transfer.grid_configs(kind, ns=ns, seeds=seeds)}
+        assert wanted <= recorded, f"{len(wanted - recorded)} {kind} grid cells have no recorded row"
+    advanced = {transfer.config_key(c) for kind in ("mlp", "cnn") for c in transfer.advanced_configs(kind)}
+    assert advanced <= recorded
+
+
+# ---- the results cache --------------------------------------------------------------------------------
+
 def test_config_key_changes_with_every_parameter():
     base = transfer.RunConfig()
     assert transfer.config_key(base) == transfer.config_key(transfer.RunConfig())
@@ -91,38 +232,58 @@ def test_cached_run_runs_once_then_reads_the_cache(tmp_path, source):
     second = transfer.cached_run(cfg, data, source, tmp_path / "r.csv", verbose=False)
     assert not first["cached"] and second["cached"]
     assert second["test_accuracy"] == pytest.approx(first["test_accuracy"])
-    third = transfer.cached_run(replace(cfg, seed=5), data, source, tmp_path / "r.csv", verbose=False)
+    third = transfer.cached_run(replace(cfg, seed=5, method="scratch"), data, source, tmp_path / "r.csv",
+                                verbose=False)
     assert not third["cached"]
+    table = pd.read_csv(tmp_path / "r.csv")
+    assert len(table) == 2 and table["stage2_rolled_back"].isna().tolist() == [False, True]
 
 
-def test_other_methods_run_and_unknown_method_fails(source):
-    data = tiny_data()  # scratch, fine-tune all and two-stage run in the other tests and in the lesson
-    for method in ("frozen body", "l2-sp", "joint"):
-        cfg = transfer.RunConfig(method=method, n_train=20, max_epochs=1, min_steps_per_epoch=2, batch_size=16,
-                                 l2sp_lambda=0.01, joint_alpha=0.5)
-        result = transfer.run_one(cfg, data, source)
-        assert 0.0 <= result["test_accuracy"] <= 1.0 and result["epochs"] >= 1
-    with pytest.raises(ValueError, match="Unknown method"):
-        transfer.run_one(transfer.RunConfig(method="magic", n_train=20), data, source)
+def test_an_interrupted_results_write_keeps_the_previous_file(tmp_path, source, monkeypatch):
+    data, path = tiny_data(), tmp_path / "r.csv"
+    cfg = transfer.RunConfig(n_train=20, max_epochs=1, min_steps_per_epoch=2, batch_size=16, source="test")
+    transfer.cached_run(cfg, data, source, path, verbose=False)
+    before = path.read_bytes()
+    real_to_csv = pd.DataFrame.to_csv
+
+    def crash_half_way(frame, target, **kwargs):
+        real_to_csv(frame.iloc[: len(frame) // 2 + 1], target, **kwargs)  # part of the rows reach the disk
+        raise KeyboardInterrupt("interrupted while writing")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", crash_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        transfer.cached_run(replace(cfg, seed=1), data, source, path, verbose=False)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+    assert transfer.cached_run(cfg, data, source, path, verbose=False)["cached"]
+    assert not transfer.cached_run(replace(cfg, seed=1), data, source, path, verbose=False)["cached"]
+    assert len(pd.read_csv(path)) == 2
 
 
 def test_grid_configs_cover_every_cell_and_table_renders(tmp_path):
-    cfgs = experiments.grid_configs("mlp", ns=(100, 300), seeds=(0, 1))
+    cfgs = transfer.grid_configs("mlp", ns=(100, 300), seeds=(0, 1))
     assert len(cfgs) == 2 * 2 * len(transfer.METHODS)
     assert len({transfer.config_key(c) for c in cfgs}) == len(cfgs)
-    import pandas as pd
-
     rows = [dict(vars(c), key=transfer.config_key(c), test_accuracy=0.5 + 0.01 * c.seed) for c in cfgs]
+    rows += [dict(vars(c), key=transfer.config_key(c), test_accuracy=0.6)
+             for c in transfer.grid_configs("mlp", ns=(1000,), seeds=(0,))]
     pd.DataFrame(rows).to_csv(tmp_path / "g.csv", index=False)
     table = experiments.markdown_table(tmp_path / "g.csv")
     assert "| 100 |" in table and "0.505 ± 0.007 (2)" in table
+    assert "| 1000 | 0.600 (1 seed) |" in table and "± 0.000" not in table
 
 
 def test_complete_seeds_drops_a_seed_some_methods_missed():
-    import pandas as pd
-
     rows = [dict(model="mlp", n_train=100, seed=seed, method=m, l2sp_lambda=0.0, joint_alpha=0.0)
             for seed in (0, 1) for m in transfer.METHODS]
     rows = rows[:-1]  # seed 1 misses its last method
     kept = transfer.complete_seeds(pd.DataFrame(rows))
     assert set(kept["seed"]) == {0} and len(kept) == len(transfer.METHODS)
+
+
+def test_summarise_gives_mean_sd_and_count_per_cell():
+    rows = [dict(model="mlp", method="scratch", n_train=100, test_accuracy=v) for v in (0.6, 0.7, 0.8)]
+    rows.append(dict(model="mlp", method="scratch", n_train=300, test_accuracy=0.9))
+    stats = transfer.summarise(pd.DataFrame(rows)).set_index("n_train")
+    assert stats.loc[100, "mean"] == pytest.approx(0.7) and stats.loc[100, "std"] == pytest.approx(0.1)
+    assert stats.loc[100, "count"] == 3 and np.isnan(stats.loc[300, "std"])

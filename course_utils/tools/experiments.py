@@ -2,7 +2,7 @@
 
 The lesson runs a small slice live; this module runs the whole grid (every method, every
 training-set size N, several seeds) and appends one row per run to a CSV keyed by every
-parameter (:func:`course_utils.lessons.transfer.config_key`). Rerunning skips rows already there,
+parameter (:func:`course_utils.lessons.transfer_runs.config_key`). Rerunning skips rows already there,
 so an interrupted grid resumes where it stopped.
 
 Examples (from the course checkout)::
@@ -11,101 +11,52 @@ Examples (from the course checkout)::
     python -m course_utils.tools.experiments advanced --model mlp --n 300 --seeds 0 1 2
     python -m course_utils.tools.experiments table --csv docs/results/05_transfer_grid*.csv
 
-The source models are trained here from ``transfer.SOURCE_RECIPE`` (not read from the
-lesson-4 artefact), so the grid is reproducible on its own; every row records the recipe.
+What the grid holds (sizes, seeds, budget, sweeps) is defined in
+:mod:`course_utils.lessons.transfer_grid`, which the lesson reads too. The source models
+are trained from ``SOURCE_RECIPE`` (not read from the lesson-4 artefact), so the grid is
+reproducible on its own; every row records the recipe.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 
-from .. import config
-from ..lessons import transfer
+from ..caching import weights_fingerprint
+from ..lessons.transfer_data import load_target_data
+from ..lessons.transfer_grid import N_GRID, SEEDS, advanced_configs, grid_configs, grid_source_model, source_tag
+from ..lessons.transfer_results import complete_seeds, summarise
+from ..lessons.transfer_runs import ADVANCED_METHODS, METHODS, cached_run
 
 DEFAULT_CSV = Path("docs/results/05_transfer_grid.csv")
-N_GRID = (100, 300, 1000, 3000, 10000, 55000)
-SEEDS = (0, 1, 2)
-LAMBDAS = (1e-4, 1e-3, 1e-2, 1e-1)
-ALPHAS = (0.1, 0.3, 1.0)
-# The training budget every grid run shares (same for every method, N and seed).
-BUDGET = {"learning_rate": 1e-3, "batch_size": 128, "max_epochs": 15, "patience": 2,
-          "min_steps_per_epoch": 50, "val_size": 5000, "second_stage_lr_factor": 0.1}
-
-
-def source_tag(kind: str) -> str:
-    """Name of the source-model recipe, stored in every row: ``recipe:<hash>``."""
-    text = json.dumps({"kind": kind, **transfer.SOURCE_RECIPE[kind]}, sort_keys=True)
-    return "recipe:" + hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-def grid_config(model: str, method: str, n: int, seed: int, lam: float = 0.0, alpha: float = 0.0):
-    """The RunConfig of one grid cell (the budget above, the source recipe as ``source``)."""
-    return transfer.RunConfig(model=model, method=method, n_train=n, seed=seed, l2sp_lambda=lam,
-                              joint_alpha=alpha, source=source_tag(model), **BUDGET)
-
-
-def grid_configs(model: str, ns=N_GRID, seeds=SEEDS, methods=transfer.METHODS) -> list:
-    """Every main-grid config, seed-major so a cut-short run still holds whole seeds."""
-    return [grid_config(model, m, n, s) for s in seeds for n in ns for m in methods]
-
-
-def advanced_configs(model: str, ns=(300,), seeds=SEEDS, lambdas=LAMBDAS, alphas=ALPHAS) -> list:
-    """L2-SP (λ swept) and joint-objective (α swept) configs, plus plain fine-tuning to compare."""
-    cfgs = []
-    for s in seeds:
-        for n in ns:
-            cfgs.append(grid_config(model, "fine-tune all", n, s))
-            cfgs += [grid_config(model, "l2-sp", n, s, lam=lam) for lam in lambdas]
-            cfgs += [grid_config(model, "joint", n, s, alpha=a) for a in alphas]
-    return cfgs
-
-
-def source_model(kind: str):
-    """The grid's source model: trained once from the recipe, saved under artifacts/<profile>/experiments."""
-    import keras
-
-    path = config.artifacts_dir() / "experiments" / f"source_mnist_{kind}_{source_tag(kind)[7:]}.keras"
-    if path.exists():
-        return keras.models.load_model(path)
-    print(f"training the {kind} source model on MNIST ({transfer.SOURCE_RECIPE[kind]})", flush=True)
-    model = transfer.train_source(kind)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    return model
 
 
 def run_configs(cfgs: list, csv: Path) -> None:
     """Run every config not yet in ``csv`` (cached ones are skipped)."""
     kind = cfgs[0].model
-    source = source_model(kind)
-    data = transfer.load_target_data(kind, val_size=cfgs[0].val_size,
-                                     with_source=any(c.method == "joint" for c in cfgs))
-    print(f"source {source_tag(kind)} weights {transfer.fingerprint(source)}; {len(cfgs)} configs -> {csv}",
+    source = grid_source_model(kind)
+    data = load_target_data(kind, val_size=cfgs[0].val_size, with_source=any(c.method == "joint" for c in cfgs))
+    print(f"source {source_tag(kind)} weights {weights_fingerprint(source)}; {len(cfgs)} configs -> {csv}",
           flush=True)
     for cfg in cfgs:
-        transfer.cached_run(cfg, data, source, csv)
+        cached_run(cfg, data, source, csv)
 
 
 def markdown_table(csvs, model: str | None = None) -> str:
     """Mean ± sd test accuracy (n seeds) per method and N, as a Markdown table, from one or more CSVs.
 
-    A seed counts only where every method ran on it (:func:`course_utils.lessons.transfer.complete_seeds`).
+    A seed counts only where every method ran on it (:func:`course_utils.lessons.transfer_results.complete_seeds`).
     """
     import pandas as pd
 
     csvs = [csvs] if isinstance(csvs, (str, Path)) else csvs
     everything = pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True).drop_duplicates("key")
-    table = transfer.complete_seeds(everything[everything["method"].isin(transfer.METHODS)])
+    table = complete_seeds(everything[everything["method"].isin(METHODS)])
     lines = []
     for kind in [model] if model else sorted(table["model"].unique()):
-        stats = transfer.summarise(table[table["model"] == kind])
-        cell = stats.apply(lambda r: f"{r['mean']:.3f} ± {0 if pd.isna(r['std']) else r['std']:.3f} "
-                           f"({int(r['count'])})", axis=1)
-        wide = stats.assign(cell=cell).pivot(index="n_train", columns="method", values="cell")
-        wide = wide[[m for m in transfer.METHODS if m in wide.columns]]
+        stats = summarise(table[table["model"] == kind])
+        wide = stats.assign(cell=stats.apply(_cell, axis=1)).pivot(index="n_train", columns="method", values="cell")
+        wide = wide[[m for m in METHODS if m in wide.columns]]
         lines += [f"**{kind.upper()}**: test accuracy, mean ± sd (number of seeds)", "",
                   "| N | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
         lines += [f"| {n} | " + " | ".join(str(v) for v in row) + " |" for n, row in wide.iterrows()]
@@ -118,20 +69,25 @@ def advanced_lines(everything) -> list[str]:
 
     Only seeds on which the whole sweep ran are counted, so every row compares the same subsets.
     """
-    advanced = everything[everything["method"].isin(transfer.ADVANCED_METHODS)]
+    advanced = everything[everything["method"].isin(ADVANCED_METHODS)]
     if advanced.empty:
         return []
     lines = ["**Advanced** (same budget): test accuracy, mean ± sd (number of seeds)", "",
              "| model | N | method | λ | α | test accuracy |", "|---|---|---|---|---|---|"]
     for (kind, n), _ in advanced.groupby(["model", "n_train"]):
         rows = everything[(everything["model"] == kind) & (everything["n_train"] == n)
-                          & everything["method"].isin(("fine-tune all",) + transfer.ADVANCED_METHODS)]
-        rows = transfer.complete_seeds(rows)
-        for (method, lam, alpha), acc in rows.groupby(["method", "l2sp_lambda", "joint_alpha"])["test_accuracy"]:
-            sd = acc.std() if len(acc) > 1 else 0.0
-            lines.append(f"| {kind} | {n} | {method} | {lam:g} | {alpha:g} | "
-                         f"{acc.mean():.3f} ± {sd:.3f} ({len(acc)}) |")
+                          & everything["method"].isin(("fine-tune all",) + ADVANCED_METHODS)]
+        stats = summarise(complete_seeds(rows), by=("method", "l2sp_lambda", "joint_alpha"))
+        lines += [f"| {kind} | {n} | {r['method']} | {r['l2sp_lambda']:g} | {r['joint_alpha']:g} | {_cell(r)} |"
+                  for _, r in stats.iterrows()]
     return lines + [""]
+
+
+def _cell(stats) -> str:
+    """``mean ± sd (seeds)`` of one summary row; a single seed has no sd: ``mean (1 seed)``."""
+    if stats["count"] < 2:
+        return f"{stats['mean']:.3f} (1 seed)"
+    return f"{stats['mean']:.3f} ± {stats['std']:.3f} ({int(stats['count'])})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     parser.add_argument("--n", type=int, nargs="+", help="training-set sizes N")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--methods", nargs="+", default=list(transfer.METHODS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--csv", type=Path, nargs="+", default=[DEFAULT_CSV],
                         help="results file to append to (table: one or more files to read)")
     args = parser.parse_args(argv)

@@ -1,0 +1,214 @@
+"""One run of lesson 5's experiment: train a target model by one method, score it, cache the row.
+
+Every method gets the same training subset (drawn by the seed), the same budget and the
+same early stopping on the fixed validation set, which keeps the weights of the epoch
+with the lowest validation loss. Results are cached in CSV files keyed by a hash of every
+parameter that produced them (:func:`config_key`), so a changed setting can never show
+an old number.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..caching import atomic_write, stable_key
+from .transfer_data import training_subset
+from .transfer_models import attach_l2sp, build, build_joint, copy_body, set_body_trainable
+
+CODE_VERSION = 1  # bump when the training recipe below changes: it invalidates every cached result
+METHODS = ("scratch", "fine-tune all", "frozen body", "two-stage")
+ADVANCED_METHODS = ("l2-sp", "joint")
+
+
+@dataclass
+class RunConfig:
+    """Every parameter that determines one result; its hash is the cache key."""
+
+    model: str = "mlp"
+    method: str = "scratch"
+    n_train: int = 1000
+    seed: int = 0
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    max_epochs: int = 20
+    patience: int = 3
+    min_steps_per_epoch: int = 50
+    val_size: int = 5000
+    second_stage_lr_factor: float = 0.1
+    l2sp_lambda: float = 0.0
+    joint_alpha: float = 0.0
+    source: str = ""          # fingerprint of the source weights, or the recipe that produced them
+    code_version: int = CODE_VERSION
+
+
+def config_key(cfg: RunConfig | dict) -> str:
+    """Stable hash of every parameter of a run: the results cache key."""
+    return stable_key(asdict(cfg) if isinstance(cfg, RunConfig) else dict(cfg))
+
+
+def predict_loss_accuracy(model, x, y, batch_size: int = 2000) -> tuple[float, float]:
+    """Cross-entropy and accuracy of a softmax classifier, computed from its predictions."""
+    p = model.predict(x, batch_size=batch_size, verbose=0)
+    loss = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1.0))))
+    return loss, float(np.mean(p.argmax(axis=1) == y))
+
+
+def _early_stopping(target, x_val, y_val, patience: int):
+    """A callback that validates ``target`` after each epoch, keeps its best weights, stops when stale.
+
+    After training it holds ``losses`` (validation loss before training, then after each
+    epoch), ``epochs`` (epochs run) and ``best_epoch`` (the epoch whose weights were kept;
+    0 means no epoch improved on the starting weights, so training was rolled back).
+    """
+    import keras
+
+    class TargetEarlyStopping(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best_loss, _ = predict_loss_accuracy(target, x_val, y_val)
+            self.best_weights, self.wait, self.epochs = target.get_weights(), 0, 0
+            self.losses, self.best_epoch = [self.best_loss], 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs += 1
+            loss, _ = predict_loss_accuracy(target, x_val, y_val)
+            self.losses.append(loss)
+            if loss < self.best_loss:
+                self.best_loss, self.best_weights, self.best_epoch = loss, target.get_weights(), self.epochs
+                self.wait = 0
+            else:
+                self.wait += 1
+                self.model.stop_training = self.wait >= patience
+
+        def on_train_end(self, logs=None):
+            target.set_weights(self.best_weights)
+
+    return TargetEarlyStopping()
+
+
+def _repeat(n: int, cfg: RunConfig, rng) -> np.ndarray:
+    """Indices 0..n-1 shuffled and repeated so one epoch has at least ``min_steps_per_epoch`` batches."""
+    return np.resize(rng.permutation(n), max(n, cfg.min_steps_per_epoch * cfg.batch_size))
+
+
+def _fit(model, x, y, cfg, epochs, stopper, lr):
+    """Compile with Adam at ``lr`` and train for up to ``epochs`` epochs; returns epochs run."""
+    import keras
+
+    if epochs <= 0:
+        return 0
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=cfg.batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=[stopper])
+    return stopper.epochs
+
+
+# ---------------------------------------------------------------- the methods
+def _train_everything(model, cfg, x, y, val, **_) -> dict:
+    """``scratch`` and ``fine-tune all``: every layer trained at the configured rate."""
+    return {"epochs": _fit(model, x, y, cfg, cfg.max_epochs, _early_stopping(model, *val, cfg.patience),
+                           cfg.learning_rate)}
+
+
+def _train_l2sp(model, cfg, x, y, val, source, **_) -> dict:
+    """``l2-sp``: like ``fine-tune all``, with every body weight pulled toward its source value."""
+    attach_l2sp(model, source, cfg.l2sp_lambda)
+    return _train_everything(model, cfg, x, y, val)
+
+
+def _train_frozen_body(model, cfg, x, y, val, **_) -> dict:
+    """``frozen body``: only the new head is trained."""
+    set_body_trainable(model, False)
+    return _train_everything(model, cfg, x, y, val)
+
+
+def _train_two_stage(model, cfg, x, y, val, **_) -> dict:
+    """``two-stage``: head alone for up to half the epochs, then everything at a smaller rate.
+
+    Each stage keeps its best weights, so stage 2 may end where it started: the row says
+    how many stage-2 epochs were kept (``stage2_epochs_kept``; 0 means ``stage2_rolled_back``,
+    and the result equals the frozen body's).
+    """
+    set_body_trainable(model, False)
+    epochs = _fit(model, x, y, cfg, cfg.max_epochs // 2, _early_stopping(model, *val, cfg.patience),
+                  cfg.learning_rate)
+    set_body_trainable(model, True)
+    stage2 = _early_stopping(model, *val, cfg.patience)
+    stage2_epochs = _fit(model, x, y, cfg, cfg.max_epochs - epochs, stage2,
+                         cfg.learning_rate * cfg.second_stage_lr_factor)
+    return {"epochs": epochs + stage2_epochs, "stage2_epochs": stage2_epochs,
+            "stage2_epochs_kept": stage2.best_epoch, "stage2_rolled_back": stage2.best_epoch == 0}
+
+
+def _train_joint(model, cfg, x, y, val, source, data, rng, **_) -> dict:
+    """``joint``: shared body, Fashion and MNIST heads, loss L_target + α·L_source."""
+    import keras
+
+    stopper = _early_stopping(model, *val, cfg.patience)
+    joint = build_joint(model, source)
+    pick = rng.integers(0, len(data["y_source"]), size=len(y))
+    joint.compile(optimizer=keras.optimizers.Adam(learning_rate=cfg.learning_rate),
+                  loss=["sparse_categorical_crossentropy"] * 2, loss_weights=[1.0, cfg.joint_alpha])
+    joint.fit([x, data["x_source"][pick]], [y, data["y_source"][pick]], batch_size=cfg.batch_size,
+              epochs=cfg.max_epochs, verbose=0, callbacks=[stopper])
+    return {"epochs": stopper.epochs}
+
+
+TRAINERS = {"scratch": _train_everything, "fine-tune all": _train_everything, "frozen body": _train_frozen_body,
+            "two-stage": _train_two_stage, "l2-sp": _train_l2sp, "joint": _train_joint}
+
+
+# ---------------------------------------------------------------- one run, cached
+def run_one(cfg: RunConfig, data: dict, source=None) -> dict:
+    """Train one target model as ``cfg`` says and return its test accuracy and cost.
+
+    Args:
+        data: from :func:`course_utils.lessons.transfer_data.load_target_data` (``x_train, y_train``,
+            ``pool, val`` indices, ``x_test, y_test``; for ``joint`` also ``x_source, y_source``).
+        source: the source model (None only for ``scratch``).
+
+    Returns:
+        ``test_accuracy, test_loss, val_accuracy, epochs, seconds``; two-stage rows also
+        say how much of stage 2 was kept (see :func:`_train_two_stage`).
+    """
+    import keras
+
+    if cfg.method not in TRAINERS:
+        raise ValueError(f"Unknown method {cfg.method!r}; use one of {METHODS + ADVANCED_METHODS}.")
+    keras.utils.set_random_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    idx = training_subset(data, cfg.n_train, cfg.seed)
+    rep = idx[_repeat(len(idx), cfg, rng)]
+    val = data["x_train"][data["val"]], data["y_train"][data["val"]]
+    model = build(cfg.model, name="target")
+    if cfg.method != "scratch":
+        copy_body(source, model)
+    start = time.perf_counter()
+    facts = TRAINERS[cfg.method](model, cfg, data["x_train"][rep], data["y_train"][rep], val,
+                                 source=source, data=data, rng=rng)
+    seconds = time.perf_counter() - start
+    test_loss, test_acc = predict_loss_accuracy(model, data["x_test"], data["y_test"])
+    _, val_acc = predict_loss_accuracy(model, *val)
+    return {"test_accuracy": test_acc, "test_loss": test_loss, "val_accuracy": val_acc,
+            "epochs": facts.pop("epochs"), "seconds": round(seconds, 2), **facts}
+
+
+def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = True) -> dict:
+    """Return the cached row for ``cfg`` from the CSV at ``path``, or run it and add the row."""
+    import pandas as pd
+
+    key = config_key(cfg)
+    path = Path(path)
+    table = pd.read_csv(path) if path.exists() else pd.DataFrame()
+    if len(table) and (table["key"] == key).any():
+        return dict(table[table["key"] == key].iloc[-1], cached=True)
+    row = {"key": key, **asdict(cfg), **run_one(cfg, data, source)}
+    table = pd.DataFrame([row]) if table.empty else pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+    with atomic_write(path) as tmp:   # the whole file, rewritten: a crash leaves the old file intact
+        table.to_csv(tmp, index=False)
+    if verbose:
+        print(f"{cfg.model:>3} {cfg.method:<14} N={cfg.n_train:<6} seed={cfg.seed} "
+              f"λ={cfg.l2sp_lambda:g} α={cfg.joint_alpha:g}: test accuracy {row['test_accuracy']:.3f} "
+              f"({row['epochs']} epochs, {row['seconds']:.0f} s)", flush=True)
+    return dict(row, cached=False)
