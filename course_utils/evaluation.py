@@ -1,9 +1,15 @@
-"""Evaluating classifiers: per-class metrics as a table and a gallery of mistakes."""
+"""Evaluating classifiers: per-class metrics as a table, and which examples are misclassified.
+
+The gallery of mistakes is :func:`course_utils.plots.plot_mistakes` (general plots live in ``plots``);
+``evaluation.plot_mistakes`` remains as a name for it, used by lesson 4.
+"""
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
+
+from .plots import plot_mistakes  # noqa: F401  (the figure lives in plots; lesson 4 calls it from here)
 
 
 def classification_table(y_true, y_pred, class_names: Sequence[str]):
@@ -27,14 +33,3 @@ def mistake_indices(y_true, y_pred, limit: int | None = None) -> np.ndarray:
     """Indices of misclassified examples, in dataset order."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     return wrong[:limit] if limit else wrong
-
-
-def plot_mistakes(images, y_true, y_pred, class_names: Sequence[str], limit: int = 16, ncols: int = 8,
-                  title: str = "Mistakes: true → predicted", size: float = 1.4):
-    """Show up to ``limit`` misclassified images titled ``true`` over ``→ predicted``; returns the Axes array."""
-    from .plots import plot_image_grid
-
-    wrong = mistake_indices(y_true, y_pred, limit)
-    titles = [f"{class_names[y_true[i]]}\n→ {class_names[y_pred[i]]}" for i in wrong]
-    return plot_image_grid(np.asarray(images)[wrong], titles, ncols=min(ncols, max(1, len(wrong))), title=title,
-                           size=size)

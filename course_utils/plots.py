@@ -1,5 +1,7 @@
-"""Plot helpers: one style for the whole course and the figures every lesson repeats.
+"""Plot helpers: one style for the whole course and the figures any lesson can use.
 
+The rule (``docs/authoring.md``): a general plot lives here; a plot that only one
+lesson's topic needs lives in that lesson's module in ``course_utils.lessons``.
 Every ``plot_`` function draws, gives the figure a title and labelled axes, and
 returns the Axes so a lesson can add to it.
 """
@@ -94,3 +96,38 @@ def plot_image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8,
     if title:
         fig.suptitle(title, fontweight="bold")
     return axes
+
+
+def plot_mean_curves(curves: dict[str, Sequence[Sequence[float]]], colors: dict[str, str] | None = None,
+                     title: str = "Validation accuracy", ylabel: str = "accuracy", ax=None):
+    """Mean curve with a ±1 sd band per condition, from ``{condition: [curve of run 1, run 2, ...]}``.
+
+    Returns the Axes. The x axis is the epoch (1-based); a condition with a single run has no band.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    ax = _axes(ax)
+    for name, runs in curves.items():
+        values = np.asarray(runs, dtype=float)
+        mean = values.mean(axis=0)
+        epochs = np.arange(1, values.shape[1] + 1)
+        color = (colors or {}).get(name)
+        ax.plot(epochs, mean, label=f"{name} (mean of {len(values)} runs)", color=color)
+        if len(values) > 1:
+            sd = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - sd, mean + sd, alpha=0.2, color=color)
+    ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend()
+    return ax
+
+
+def plot_mistakes(images, y_true, y_pred, class_names: Sequence[str], limit: int = 16, ncols: int = 8,
+                  title: str = "Mistakes: true → predicted", size: float = 1.4):
+    """Show up to ``limit`` misclassified images titled ``true`` over ``→ predicted``; returns the Axes array."""
+    from .evaluation import mistake_indices
+
+    wrong = mistake_indices(y_true, y_pred, limit)
+    titles = [f"{class_names[y_true[i]]}\n→ {class_names[y_pred[i]]}" for i in wrong]
+    return plot_image_grid(np.asarray(images)[wrong], titles, ncols=min(ncols, max(1, len(wrong))), title=title,
+                           size=size)

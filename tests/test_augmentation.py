@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from course_utils import augmentation as aug
+from course_utils import plots
+from course_utils.runs import stratified_sample, summarize_runs
 from conftest import need_shared_mirror
 
 
@@ -73,24 +75,25 @@ def test_an_upside_down_six_looks_like_a_nine(course_env, monkeypatch):
     assert distance[9] < 0.7 * distance[6]
 
 
-def test_stratified_subset_is_balanced_deterministic_and_respects_exclude():
+def test_stratified_sample_is_balanced_deterministic_and_respects_exclude():
     labels = np.repeat(np.arange(10), 300)
-    a = aug.stratified_subset(labels, 1000, seed=0)
+    a = stratified_sample(labels, 1000, seed=0)
     assert len(a) == len(set(a)) == 1000
     assert np.bincount(labels[a]).tolist() == [100] * 10
-    assert np.array_equal(a, aug.stratified_subset(labels, 1000, seed=0))
-    assert not np.array_equal(np.sort(a), np.sort(aug.stratified_subset(labels, 1000, seed=1)))
-    b = aug.stratified_subset(labels, 500, seed=2, exclude=a)
+    assert np.array_equal(a, stratified_sample(labels, 1000, seed=0))
+    assert not np.array_equal(a, stratified_sample(labels, 1000, seed=1))
+    b = stratified_sample(labels, 500, seed=2, exclude=a)
     assert not set(a) & set(b)
     assert np.bincount(labels[b]).tolist() == [50] * 10
 
 
-def test_stratified_subset_refuses_impossible_requests():
+def test_stratified_sample_edge_cases():
     labels = np.repeat(np.arange(10), 5)
-    with pytest.raises(ValueError, match="multiple"):
-        aug.stratified_subset(labels, 15, seed=0)
-    with pytest.raises(ValueError, match="cannot draw"):
-        aug.stratified_subset(labels, 100, seed=0)
+    assert np.array_equal(stratified_sample(labels, 100, seed=0), np.arange(50))   # more than there is: all of it
+    with pytest.raises(ValueError, match="number of classes"):
+        stratified_sample(labels, 5, seed=0)
+    with pytest.raises(ValueError, match="pool is empty"):
+        stratified_sample(labels, 5, seed=0, exclude=np.arange(50))
 
 
 def test_augmented_views_puts_the_original_first(batch):
@@ -103,10 +106,11 @@ def test_augmented_views_puts_the_original_first(batch):
 def test_summarize_runs_gives_mean_sd_and_count():
     rows = [{"condition": "a", "test_accuracy": v} for v in (0.8, 0.9, 1.0)] + \
            [{"condition": "b", "test_accuracy": 0.5}]
-    table = aug.summarize_runs(rows)
+    table = summarize_runs(rows)
     assert table.loc["a", "test_accuracy mean"] == pytest.approx(0.9)
     assert table.loc["a", "test_accuracy std"] == pytest.approx(0.1)
     assert table.loc["a", "test_accuracy count"] == 3 and table.loc["b", "test_accuracy count"] == 1
+    assert np.isnan(table.loc["b", "test_accuracy std"])   # one run: spread unknown, not zero
 
 
 def test_plots_return_labelled_axes(batch):
@@ -114,6 +118,7 @@ def test_plots_return_labelled_axes(batch):
 
     axes = aug.plot_views({"a": batch[:3], "b": batch[3:6]}, "title", col_titles=["x", "y", "z"])
     assert axes.shape == (2, 3) and axes[0, 2].get_title() == "z" and axes[1, 0].get_ylabel() == "b"
-    ax = aug.plot_mean_curves({"none": [[0.1, 0.2], [0.2, 0.3]], "augmented": [[0.1, 0.4]]})
+    ax = plots.plot_mean_curves({"none": [[0.1, 0.2], [0.2, 0.3]], "augmented": [[0.1, 0.4]]})
     assert ax.get_xlabel() == "epoch" and len(ax.get_lines()) == 2
+    assert len(ax.collections) == 1, "a band for the condition with two runs, none for a single run"
     plt.close("all")

@@ -1,49 +1,14 @@
-"""Plumbing for lesson 6 (data augmentation): class-balanced subsets, augmented views, run summaries.
+"""Plumbing for lesson 6 (data augmentation): several random views of one image, drawn in a grid.
 
-The augmentation layers themselves and the model are built in the lesson; these helpers
-only pick images, draw several random views of one image, and summarise repeated runs.
+The augmentation layers themselves and the model are built in the lesson. The lesson's
+training subsets and run summaries come from :mod:`course_utils.runs` (shared with
+lesson 5), its learning curves from :func:`course_utils.plots.plot_mean_curves`.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
-
-
-def stratified_subset(labels: np.ndarray, n: int, seed: int, exclude: np.ndarray | None = None) -> np.ndarray:
-    """Indices of ``n`` examples with the same count per class, drawn without replacement.
-
-    The same ``labels``, ``n`` and ``seed`` always give the same indices (in shuffled order).
-
-    Args:
-        labels: integer class labels of the pool to draw from.
-        n: how many indices to return; must be a multiple of the number of classes.
-        seed: seed of the NumPy generator that draws them.
-        exclude: indices that must not be drawn (for example, the training subset when
-            drawing a validation subset).
-
-    Raises:
-        ValueError: ``n`` is not a multiple of the number of classes, or a class has too few examples.
-
-    Example:
-        >>> idx = stratified_subset(y_train, 1000, seed=0)   # 100 images of each of 10 classes
-    """
-    labels = np.asarray(labels)
-    classes = np.unique(labels)
-    if n % len(classes):
-        raise ValueError(f"n={n} is not a multiple of the {len(classes)} classes; pick n = k * {len(classes)}.")
-    allowed = np.ones(len(labels), dtype=bool)
-    if exclude is not None:
-        allowed[np.asarray(exclude)] = False
-    rng = np.random.default_rng(seed)
-    per_class = n // len(classes)
-    chosen = []
-    for c in classes:
-        pool = np.flatnonzero((labels == c) & allowed)
-        if len(pool) < per_class:
-            raise ValueError(f"class {c} has only {len(pool)} examples left; cannot draw {per_class}.")
-        chosen.append(rng.choice(pool, per_class, replace=False))
-    return rng.permutation(np.concatenate(chosen))
 
 
 def augmented_views(layer, image: np.ndarray, n: int) -> np.ndarray:
@@ -92,41 +57,3 @@ def plot_views(views: dict[str, np.ndarray], title: str, value_max: float = 1.0,
                              "original" if col == 0 else f"view {col}", fontsize=8)
     fig.suptitle(title, fontweight="bold")
     return axes
-
-
-def summarize_runs(runs, by: str = "condition", metrics: Sequence[str] = ("test_accuracy",)):
-    """Mean, standard deviation and run count of each metric per condition, as a pandas DataFrame.
-
-    Args:
-        runs: a DataFrame or a list of dicts, one row per run, with a ``by`` column and the metrics.
-    """
-    import pandas as pd
-
-    frame = pd.DataFrame(runs)
-    table = frame.groupby(by)[list(metrics)].agg(["mean", "std", "count"])
-    table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
-    return table
-
-
-def plot_mean_curves(curves: dict[str, Sequence[Sequence[float]]], colors: dict[str, str] | None = None,
-                     title: str = "Validation accuracy", ylabel: str = "accuracy", ax=None):
-    """Mean curve with a ±1 sd band per condition, from ``{condition: [curve of run 1, run 2, ...]}``.
-
-    Returns the Axes. The x axis is the epoch (1-based).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
-    for name, runs in curves.items():
-        values = np.asarray(runs, dtype=float)
-        mean = values.mean(axis=0)
-        sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
-        epochs = np.arange(1, values.shape[1] + 1)
-        color = (colors or {}).get(name)
-        ax.plot(epochs, mean, label=f"{name} (mean of {len(values)} runs)", color=color)
-        ax.fill_between(epochs, mean - sd, mean + sd, alpha=0.2, color=color)
-    ax.set(title=title, xlabel="epoch", ylabel=ylabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend()
-    return ax
