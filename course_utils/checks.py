@@ -12,7 +12,6 @@ version (markers' content removed) runs and its check says "not answered yet".
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Callable
 
 from . import config
@@ -43,11 +42,8 @@ class CheckResult:
 
 
 def strict_mode() -> bool:
-    """True under CI or when ``COURSE_STRICT_CHECKS`` is 1/true: failed checks raise."""
-    flag = os.environ.get("COURSE_STRICT_CHECKS", "").strip().lower()
-    if flag in ("0", "false", "no"):
-        return False
-    return flag in ("1", "true", "yes") or bool(os.environ.get("CI"))
+    """True under CI or when ``COURSE_STRICT_CHECKS`` is on: failed checks raise (see config.strict_checks)."""
+    return config.strict_checks()
 
 
 def report(passed: bool, message: str, hint: str = "") -> CheckResult:

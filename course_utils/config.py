@@ -7,6 +7,10 @@ Three variables configure the course (instructors and the tests rely on these na
 * ``COURSE_DATA_DIR``: where downloaded and prepared data are cached.
 * ``COURSE_DATA_MIRROR``: a local folder or a base URL that replaces the origins.
 
+Two on/off switches are read here too: ``COURSE_STRICT_CHECKS`` and ``CI`` (see
+:func:`strict_checks`). An on/off variable is off when unset, empty, ``0``, ``false``,
+``no`` or ``off`` (any case), and on otherwise.
+
 Nothing here has side effects on import; every function reads the environment when
 it is called, so a changed variable takes effect at once.
 """
@@ -18,6 +22,7 @@ from typing import TypeVar
 
 PROFILES = ("full", "smoke")
 APP_NAME = "dl-transfer-course"
+OFF_WORDS = ("", "0", "false", "no", "off")
 T = TypeVar("T")
 
 
@@ -59,6 +64,36 @@ def by_profile(full: T, smoke: T) -> T:
         >>> EPOCHS = by_profile(full=10, smoke=1)
     """
     return smoke if is_smoke() else full
+
+
+def env_flag(name: str) -> bool:
+    """Read an on/off environment variable: off when unset, empty, 0, false, no or off.
+
+    CI services set ``CI=true``; a person who turns it off writes ``CI=false`` or ``CI=0``,
+    which must mean off, not "set, therefore on".
+
+    Example:
+        >>> env_flag("CI")  # with CI=false
+        False
+    """
+    return os.environ.get(name, "").strip().lower() not in OFF_WORDS
+
+
+def under_ci() -> bool:
+    """True when a CI service runs the course (``CI`` set to an on value)."""
+    return env_flag("CI")
+
+
+def strict_checks() -> bool:
+    """True when a failed self-check must raise instead of printing a message.
+
+    ``COURSE_STRICT_CHECKS`` decides when it is set to a non-empty value (``1`` on,
+    ``0`` off, so a person can turn strictness off under CI); otherwise strict means
+    running under CI.
+    """
+    if os.environ.get("COURSE_STRICT_CHECKS", "").strip():
+        return env_flag("COURSE_STRICT_CHECKS")
+    return under_ci()
 
 
 def data_dir() -> Path:

@@ -46,6 +46,11 @@ def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
 
     Call it once, in the lesson's Setup section.
 
+    It does not quieten TensorFlow's C++ start-up log: ``TF_CPP_MIN_LOG_LEVEL`` works only
+    when set before TensorFlow is first imported, and a lesson imports TensorFlow (or
+    Keras) before it calls ``setup()``. A lesson that wants a quiet start sets the
+    variable in its first import cell, before ``import tensorflow`` (lesson 7 does).
+
     Raises:
         ProfileError: ``COURSE_PROFILE`` holds an unknown value.
 
@@ -53,7 +58,6 @@ def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
         >>> info = setup()   # prints versions, CPU/GPU, profile and data folders
     """
     config.get_profile()  # fail early on a mistyped profile
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from .plots import set_style
 
     seed_everything(seed)

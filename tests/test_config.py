@@ -1,7 +1,7 @@
 """Run profiles and folder settings."""
 import pytest
 
-from course_utils import config
+from course_utils import checks, config
 
 
 def test_default_profile_is_full(course_env):
@@ -41,6 +41,31 @@ def test_artifacts_are_kept_apart_per_profile(course_env, monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "smoke")
     smoke = config.artifacts_dir()
     assert full != smoke and full.name == "full" and smoke.name == "smoke"
+
+
+@pytest.mark.parametrize("value", ["false", "FALSE", "0", "no", "off", "", "  "])
+def test_ci_set_to_an_off_word_is_not_ci_and_not_strict(course_env, monkeypatch, value):
+    monkeypatch.setenv("CI", value)
+    assert not config.under_ci()
+    assert not config.strict_checks()
+    assert not checks.check_true("a failing check under CI=" + repr(value), False)  # a message, no exception
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes", "True"])
+def test_ci_set_to_an_on_word_is_strict(course_env, monkeypatch, value):
+    monkeypatch.setenv("CI", value)
+    assert config.under_ci() and config.strict_checks()
+
+
+def test_course_strict_checks_decides_over_ci(course_env, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
+    assert not config.strict_checks()
+    monkeypatch.setenv("CI", "false")
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    assert config.strict_checks()
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "")
+    assert not config.strict_checks()
 
 
 def test_importing_the_package_has_no_side_effects():
