@@ -92,6 +92,9 @@ def graded(tmp_path_factory):
     hangs.cells[-1].outputs = [nbformat.v4.new_output("error", ename="NameError", evalue="stale", traceback=[])]
     hangs.cells[-1].execution_count = 7  # the learner's own run: must not count as this run's result
     nbformat.write(hangs, submissions / "dee_hangs.ipynb")
+    crashes = instructor_lesson()
+    crashes.cells.insert(4, nbformat.v4.new_code_cell("import os; os._exit(3)  # the kernel process dies"))
+    nbformat.write(crashes, submissions / "dan_crashes.ipynb")
     (submissions / "eve_notes.txt").write_text("I could not open Jupyter.\n", encoding="utf-8")
     (submissions / "fay_broken.ipynb").write_text('{"cells": [', encoding="utf-8")  # cut short in transfer
     (submissions / "gus_v3.ipynb").write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": [],
@@ -116,8 +119,8 @@ def graded(tmp_path_factory):
 
 def test_one_row_per_file_and_one_column_per_exercise(graded):
     rows, _, _ = graded
-    assert sorted(rows) == ["ada_99_synthetic.ipynb", "bob_99_synthetic.ipynb", "cy_mixed.ipynb", "dee_hangs.ipynb",
-                            "eve_notes.txt", "fay_broken.ipynb", "gus_v3.ipynb", "hal_project.ipynb"]
+    assert sorted(rows) == ["ada_99_synthetic.ipynb", "bob_99_synthetic.ipynb", "cy_mixed.ipynb", "dan_crashes.ipynb",
+                            "dee_hangs.ipynb", "eve_notes.txt", "fay_broken.ipynb", "gus_v3.ipynb", "hal_project.ipynb"]
     assert list(next(iter(rows.values()))) == grade.FIXED_COLUMNS + ["99.1", "99.2", "99.3"]
 
 
@@ -145,6 +148,12 @@ def test_a_notebook_that_never_finishes_is_stopped_and_keeps_what_it_reached(gra
     assert row["status"] == "stopped" and row["problem"].startswith(f"timeout: still running after {TIMEOUT} s")
     assert [row[ex] for ex in SOLUTIONS] == ["correct", "not reached", "not reached"]
     assert float(row["seconds"]) < TIMEOUT + 30
+
+
+def test_a_kernel_that_dies_stops_only_its_own_notebook(graded):
+    row = graded[0]["dan_crashes.ipynb"]
+    assert row["status"] == "stopped" and row["problem"].startswith("the kernel died"), row
+    assert [row[ex] for ex in SOLUTIONS] == ["correct", "not reached", "not reached"]
 
 
 @pytest.mark.parametrize("name, reason", [("eve_notes.txt", "not a notebook (.txt extension"),

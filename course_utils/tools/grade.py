@@ -144,12 +144,15 @@ def run_notebook(nb, workdir: Path, env: dict[str, str], timeout: float) -> str:
                             record_timing=False, extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(workdir)}})
     try:
-        client.execute(env=env)
+        with open(workdir / "kernel.log", "wb") as kernel_log:  # the kernel's own messages (TensorFlow's start-up)
+            client.execute(env=env, stdout=kernel_log, stderr=kernel_log)
     except CellTimeoutError:
         where = nb.cells.index(current["cell"]) if current.get("cell") in nb.cells else "?"
         return f"timeout: still running after {timeout:g} s (cell {where}); the cells after it did not run"
     except DeadKernelError:
-        return "the kernel died (out of memory, or a crash in native code); the cells after it did not run"
+        said = (workdir / "kernel.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        return ("the kernel died (out of memory, or a crash in native code); the cells after it did not run"
+                + (f"; its last message: {said[0][:200]}" if said else ""))
     except Exception as err:  # a kernel that cannot start, a broken message: report it, grade the others
         return f"could not run: {type(err).__name__}: {err}"
     return ""
