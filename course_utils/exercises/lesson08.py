@@ -1,0 +1,129 @@
+"""Checkers for lesson 08 (pitfalls clinic): a snippet fixed, BN-safe unfreezing, scaling inside, leakage."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from .core import CORRECT, Verdict, exercise, expect, lesson_value
+
+LEAK_COLUMNS = ("copies", "leaky accuracy", "grouped accuracy")
+
+
+def copy_of(model):
+    """A separate copy of a Keras model with the same weights (so a learner's function cannot change the original)."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _hidden_copy(model, kernel: np.ndarray):
+    layers = [layer for layer in model.layers if any(np.shape(w) == kernel.shape for w in layer.get_weights())]
+    expect(layers, "the model has no 784×128 layer: reuse the source's body up to its hidden layer")
+    expect(np.array_equal(layers[0].get_weights()[0], kernel), "the hidden layer's weights are not the source's")
+    return layers[0]
+
+
+@exercise("8.1", hint="Start from source.inputs[0] (or pass a new Input through the source's layers), put a "
+                      "Dense(10, activation='softmax') on source.get_layer('hidden').output, freeze the hidden layer, "
+                      "and compile with keras.optimizers.SGD(learning_rate=0.001, momentum=0.9).")
+def _fixed_snippet(answer: Any, ns: Mapping[str, Any]) -> Verdict:
+    import keras
+
+    source, x_tgt = lesson_value(ns, "source"), lesson_value(ns, "x_tgt")
+    expect(callable(answer), "answer_8_1 should be your function build_target(source)")
+    model = answer(copy_of(source))
+    expect(isinstance(model, keras.Model), "build_target should return a Keras model")
+    expect(tuple(model.output_shape) == (None, 10), f"the head should have 10 units, one per Fashion-MNIST class "
+                                                    f"(output shape {model.output_shape})")
+    probabilities = np.asarray(model(np.asarray(x_tgt[:3], dtype="float32"), training=False))
+    expect(np.allclose(probabilities.sum(axis=1), 1, atol=1e-4), "the outputs should be probabilities (softmax)")
+    hidden = _hidden_copy(model, np.asarray(source.get_layer("hidden").get_weights()[0]))
+    expect(not hidden.trainable, "freeze the reused body (trainable = False)")
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    expect(trainable == 128 * 10 + 10, f"{trainable} weights are trainable; only the new head should be")
+    optimizer = getattr(model, "optimizer", None)
+    expect(isinstance(optimizer, keras.optimizers.SGD), "compile the model with an SGD optimiser")
+    expect(np.isclose(float(optimizer.learning_rate), 1e-3) and np.isclose(float(optimizer.momentum), 0.9),
+           "the optimiser should have learning_rate=0.001 and momentum=0.9")
+    return CORRECT
+
+
+def all_layers(model) -> list:
+    """Every layer inside ``model``, nested models included (depth first)."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found += all_layers(layer)
+    return found
+
+
+def frozen_bn_test_model(build_bn_body):
+    """A frozen model with batch normalization nested in a sub-model and at the top level."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([keras.Input(shape=(28, 28)), build_bn_body(), layers.Dense(32, name="extra"),
+                              layers.BatchNormalization(name="top_bn"), layers.Dense(10, activation="softmax")])
+    model.trainable = False
+    return model
+
+
+@exercise("8.2", hint="Order matters: model.trainable = True first (it switches every nested layer on), then walk "
+                      "all layers, nested models included (a layer with its own .layers is a model: recurse into "
+                      "it), and set trainable = False on each keras.layers.BatchNormalization.")
+def _unfreeze(answer: Any, ns: Mapping[str, Any]) -> Verdict:
+    from keras import layers
+
+    expect(callable(answer), "answer_8_2 should be your function unfreeze_for_fine_tuning(model)")
+    model = frozen_bn_test_model(lesson_value(ns, "build_bn_body"))
+    answer(model)
+    for layer in all_layers(model):
+        if isinstance(layer, layers.BatchNormalization):
+            expect(not layer.trainable, f"the BatchNormalization layer '{layer.name}' is trainable: its statistics "
+                                        "would drift while fine-tuning")
+        elif layer.weights and not hasattr(layer, "layers"):
+            expect(layer.trainable, f"the layer '{layer.name}' is still frozen: everything but batch normalization "
+                                    "should train")
+    return CORRECT
+
+
+@exercise("8.3", hint="keras.Sequential([keras.Input(shape=(28, 28)), layers.Rescaling(1 / 255), source]) puts the "
+                      "scaling in front of the unchanged source model.")
+def _scaling_inside(answer: Any, ns: Mapping[str, Any]) -> Verdict:
+    source, mnist = lesson_value(ns, "source"), lesson_value(ns, "mnist")
+    expect(hasattr(answer, "predict") and hasattr(answer, "layers"), "answer_8_3 should be a Keras model")
+    raw = mnist.x_test[:200].astype("float32")
+    expected = np.asarray(source(raw / 255.0, training=False))
+    got = np.asarray(answer(raw, training=False))
+    expect(got.shape == expected.shape, f"the model should give {expected.shape[1]} probabilities per image")
+    expect(np.allclose(got, expected, atol=1e-5), "on raw 0-255 pixels your model does not give the source's "
+                                                  "probabilities for scaled pixels")
+    return CORRECT
+
+
+@exercise("8.4", hint="For k in 1..5: images_k = np.concatenate([np.roll(fashion.x_train[:N_LEAK], s, axis=(1, 2))"
+                      ".reshape(N_LEAK, -1) / 255.0 for s in shifts[:k]]), labels and groups with np.tile(..., k); "
+                      "split once at random (train_test_split) and once by group (GroupShuffleSplit), fit a 1-NN on "
+                      "each training side and score it on the test side.")
+def _leak_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
+    acc_leaky, acc_grouped = float(lesson_value(ns, "acc_leaky")), float(lesson_value(ns, "acc_grouped"))
+    n_shifts = len(lesson_value(ns, "shifts"))
+    expect(hasattr(answer, "columns") and hasattr(answer, "sort_values"), "answer_8_4 should be a pandas DataFrame")
+    missing = [c for c in LEAK_COLUMNS if c not in answer.columns]
+    expect(not missing, f"the table lacks the column(s) {missing}")
+    table = answer.sort_values("copies")
+    copies = [int(c) for c in table["copies"]]
+    expect(len(set(copies)) >= 4 and min(copies) == 1 and max(copies) == n_shifts,
+           f"measure at least four numbers of copies, from 1 to {n_shifts}")
+    leaky, grouped = table["leaky accuracy"].astype(float), table["grouped accuracy"].astype(float)
+    expect(leaky.between(0, 1).all() and grouped.between(0, 1).all(), "accuracies lie between 0 and 1")
+    expect(abs(leaky.iloc[0] - grouped.iloc[0]) <= 0.06, "with one copy per original there is nothing to leak: the "
+                                                         "two splits should score about the same")
+    expect(abs(leaky.iloc[-1] - acc_leaky) <= 0.03 and abs(grouped.iloc[-1] - acc_grouped) <= 0.05,
+           f"with all {n_shifts} copies your accuracies should be close to the lesson's acc_leaky and acc_grouped")
+    expect(leaky.iloc[-1] - grouped.iloc[-1] >= 0.05, "with all copies the leaky split should score clearly higher")
+    return CORRECT
