@@ -12,7 +12,7 @@ The package has four parts (``docs/authoring.md`` has the full map):
   ``runs`` (seeds' training subsets, summaries over seeds), ``caching`` (cache keys,
   fingerprints, atomic writes), ``widgets``;
 - ``course_utils.data``: the data stack (``registry``, ``fetch``, ``datasets``,
-  ``birds``, ``images``, ``weights``, ``status``, ``features``);
+  ``birds``, ``bird_sources``, ``images``, ``weights``, ``status``, ``features``);
 - ``course_utils.lessons``: plumbing for one lesson's topic (``surfaces``,
   ``convolution``, ``transfer`` and its parts ``transfer_data``, ``transfer_models``,
   ``transfer_runs``, ``transfer_grid``, ``transfer_results``, ``augmentation``,
@@ -34,8 +34,8 @@ from .config import by_profile, data_dir, data_mirror, get_profile, is_smoke
 from .env import setup
 
 _SHORT_NAMES = {
-    **{name: "data" for name in ("registry", "fetch", "datasets", "birds", "images", "weights", "status",
-                                 "features")},
+    **{name: "data" for name in ("registry", "fetch", "datasets", "birds", "bird_sources", "images", "weights",
+                                 "status", "features")},
     **{name: "lessons" for name in ("surfaces", "convolution", "transfer", "transfer_data", "transfer_models",
                                     "transfer_runs", "transfer_grid", "transfer_results", "augmentation",
                                     "gradcam", "backbones")},

@@ -145,7 +145,7 @@ def odd_folder(tmp_path):
 
 def test_loader_skips_non_images_and_converts_modes(odd_folder, capsys):
     data = birds.load_bird_datasets(odd_folder, image_size=24, batch_size=4, val_fraction=0.34)
-    assert "Skipped fake.jpg" in capsys.readouterr().out
+    assert "Skipped robin/fake.jpg: not a readable image" in capsys.readouterr().out
     used = [f.name for s in data.splits.values() for f in s.files]
     assert sorted(used) == sorted(["rgb1.jpg", "rgb2.jpg"] * 2 + ["gray.png", "cmyk.jpg", "clear.png"])
     seen = 0

@@ -38,10 +38,10 @@ def test_scan_skips_and_reports_bad_files(messy_folder):
     assert sorted(p.name for p in scan.files) == ["alpha.png", "cmyk.jpg", "gray.png", "palette.gif", "rgb.jpg"]
     reasons = {p.name: r for p, r in scan.skipped}
     assert "not an image file" in reasons["notes.txt"]
-    assert "unreadable" in reasons["fake.jpg"] and "unreadable" in reasons["truncated.jpg"]
+    assert "not a readable image" in reasons["fake.jpg"] and "cut short" in reasons["truncated.jpg"]
     assert "no usable images" in reasons["empty_species"]
     assert scan.converted == {"CMYK": 1, "L": 1, "P": 1, "RGBA": 1}
-    assert "Skipped notes.txt" in scan.report()
+    assert "Skipped robin/notes.txt: not an image file" in scan.report()
 
 
 def test_every_mode_becomes_rgb(messy_folder):

@@ -2,40 +2,43 @@
 
 Two ways lead to the same prepared folder in the cache (``<COURSE_DATA_DIR>/birds``):
 
-* from a mirror that holds the prepared subset (``birds/`` with ``birds_split.csv``),
+* from a mirror folder or URL that holds the prepared subset (``birds/`` with ``birds_split.csv``),
   each file verified against the checksums shipped in ``checksums/birds_sha256.txt``;
-* from the CUB-200-2011 archive (about 1.1 GB, downloaded once and verified), from
-  which the 10 species are cut out around CUB's bounding boxes and saved at 227x227.
+* from the CUB-200-2011 archive (about 1.1 GB, downloaded once and verified), from which
+  the 10 species are cut out (also when a URL mirror has no prepared ``birds/``).
 
-Either way the layout is ``birds/<id>.<Species>/<Species>_<NNNN>.jpg`` plus
-``birds_split.csv`` (``filename,species,split`` with split ``train`` or ``test``).
+:mod:`.bird_sources` fills the folder; this module checks it and builds the pipelines.
+
+The folder is built in a ``birds.partial-<pid>`` staging folder and moved into place when
+complete; a record of its contents (``.complete``) lets every later use re-check it cheaply.
+The layout is ``birds/<id>.<Species>/<Species>_<NNNN>.jpg`` plus ``birds_split.csv``
+(``filename,species,split`` with split ``train`` or ``test``).
 """
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
-import tarfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .. import config
-from .fetch import copy_verified, ensure_writable, fetch_file, _download
-from .images import load_image, scan_image_folder
+from . import bird_sources
+from .bird_sources import CROP_MARGIN, PREPARED_SIZE, SPLIT_FILE, bird_checksums  # noqa: F401 (API)
+from .fetch import ensure_writable
+from .images import make_image_dataset, scan_image_folder  # noqa: F401 (make_image_dataset: API)
 
 BIRD_SPECIES = [
     "001.Black_footed_Albatross", "016.Painted_Bunting", "047.American_Goldfinch",
     "068.Ruby_throated_Hummingbird", "073.Blue_Jay", "087.Mallard", "100.Brown_Pelican",
     "106.Horned_Puffin", "186.Cedar_Waxwing", "188.Pileated_Woodpecker",
 ]
-SPLIT_FILE = "birds_split.csv"
-PREPARED_SIZE = 227  # the side of the square crops, as in the mirror's prepared subset
-CROP_MARGIN = 0.15   # extra context around CUB's bounding box, as a fraction of its longer side
-CHECKSUMS = Path(__file__).with_name("checksums") / "birds_sha256.txt"
+MARKER = ".complete"        # written last: a JSON record of what was prepared
+STALE_AFTER_S = 3600        # a staging folder this old is left over (preparing takes minutes)
 
 
 def species_name(folder_name: str) -> str:
@@ -49,24 +52,26 @@ def birds_dir() -> Path:
 
 
 def fetch_birds(progress: bool = True) -> Path:
-    """Return the folder of the prepared 10-species subset, preparing it on first use.
+    """Return the folder of the prepared 10-species subset, preparing it when missing or damaged.
 
     Uses the mirror's prepared ``birds/`` folder when ``COURSE_DATA_MIRROR`` has one,
     otherwise downloads the CUB-200-2011 archive (mirror or Caltech) and prepares it.
+    A prepared folder whose files or split file changed is prepared again.
     """
     target = birds_dir()
-    if (target / ".complete").exists():
+    if target.parent.is_dir():
+        remove_stale_staging(target.parent)
+    problem = prepared_birds_problem(target)
+    if problem is None:
         return target
+    if target.exists():
+        print(f"The prepared birds in {target} {problem}: preparing them again.")
     ensure_writable(target.parent)
     staging = target.with_name(f"birds.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        if _mirror_has_prepared_birds():
-            source = _copy_birds_from_mirror(staging)
-        else:
-            prepare_birds_from_archive(fetch_file("cub/CUB_200_2011.tgz", progress), staging)
-            source = "CUB-200-2011 archive"
-        (staging / ".complete").write_text(json.dumps({"source": source}))
+        source = bird_sources.prepare_into(staging, BIRD_SPECIES, progress)
+        _write_marker(staging, source)
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
     finally:
@@ -74,97 +79,74 @@ def fetch_birds(progress: bool = True) -> Path:
     return target
 
 
-def bird_checksums() -> dict[str, str]:
-    """``{relative path: sha256}`` of the prepared subset as the mirror holds it."""
-    pairs = (line.split(None, 1) for line in CHECKSUMS.read_text().splitlines() if line.strip())
-    return {name.strip(): digest for digest, name in pairs}
-
-
-def _mirror_has_prepared_birds() -> bool:
-    """True when the mirror is a URL (we try it) or a folder with a prepared ``birds/``."""
-    mirror = config.data_mirror()
-    if not mirror:
-        return False
-    return config.is_url(mirror) or (Path(mirror) / "birds" / SPLIT_FILE).is_file()
-
-
-def _copy_birds_from_mirror(staging: Path) -> str:
-    """Copy every listed file of the mirror's ``birds/`` into ``staging``, verifying each."""
-    mirror = config.data_mirror()
-    for relpath, digest in bird_checksums().items():
-        target = staging / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if config.is_url(mirror):
-            _download(f"{mirror}birds/{relpath}", target, f"sha256:{digest}", progress=False)
-        else:
-            copy_verified(Path(mirror) / "birds" / relpath, target, f"sha256:{digest}")
-    return f"mirror {mirror}"
-
-
 def prepare_birds_from_archive(archive: Path, out_dir: Path, species: list[str] | None = None) -> None:
-    """Cut the chosen species out of the CUB-200-2011 archive into ``out_dir``.
+    """Cut the course's species (or ``species``) out of the CUB-200-2011 archive into ``out_dir``."""
+    bird_sources.prepare_from_archive(archive, out_dir, species or BIRD_SPECIES)
 
-    Each photo is cropped to a square around CUB's bounding box (plus a margin) and
-    resized to 227x227; the split is CUB's own ``train_test_split.txt``.
+
+# --- checking a prepared folder -----------------------------------------------------------------
+def prepared_birds_problem(folder: Path) -> str | None:
+    """None when ``folder`` holds a complete prepared subset, else what is wrong (a phrase).
+
+    Cheap enough for every use: it hashes the split file, checks that every file it lists
+    exists and counts the photos, against the record written when the folder was prepared.
     """
-    species = species or BIRD_SPECIES
-    meta, images = _read_archive(archive, species)
-    paths = dict(line.split() for line in meta["images.txt"].splitlines() if line.strip())
-    is_train = dict(line.split() for line in meta["train_test_split.txt"].splitlines() if line.strip())
-    boxes = {row[0]: [float(v) for v in row[1:]] for row in
-             (line.split() for line in meta["bounding_boxes.txt"].splitlines() if line.strip())}
-    rows, counters = [], {}
-    for image_id in sorted(paths, key=int):
-        class_folder = paths[image_id].split("/")[0]
-        if class_folder not in species:
-            continue
-        number = counters.setdefault(class_folder, 0)
-        counters[class_folder] += 1
-        filename = f"{class_folder}/{class_folder.split('.', 1)[1]}_{number:04d}.jpg"
-        _save_crop(images[paths[image_id]], boxes[image_id], out_dir / filename)
-        rows.append((filename, class_folder, "train" if is_train[image_id] == "1" else "test"))
-    missing = set(species) - set(counters)
+    try:
+        record = json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError):
+        return "are missing or were never completed"
+    if not {"split_sha256", "files"} <= set(record):
+        return "were prepared by an older version of the course (no record to check them against)"
+    split = folder / SPLIT_FILE
+    if not split.is_file() or _sha256(split) != record["split_sha256"]:
+        return f"have a missing or changed {SPLIT_FILE}"
+    missing = [name for name in _read_split_file(folder) if not (folder / name).is_file()]
     if missing:
-        raise ValueError(f"The archive {archive} has no images for {sorted(missing)}: is it CUB-200-2011?")
-    with open(out_dir / SPLIT_FILE, "w", newline="") as f:
-        csv.writer(f).writerows([("filename", "species", "split"), *rows])
+        return f"lack {len(missing)} of their photos (for example {missing[0]})"
+    found = sum(1 for _ in folder.glob("*/*.jpg"))
+    if found != record["files"]:
+        return f"hold {found} photos where {record['files']} were prepared"
+    return None
 
 
-def _read_archive(archive: Path, species: list[str]) -> tuple[dict[str, str], dict[str, bytes]]:
-    """One pass over the archive: metadata text files and the images of the chosen species."""
-    wanted_meta = {"images.txt", "train_test_split.txt", "bounding_boxes.txt"}
-    meta, images = {}, {}
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar:
-            parts = member.name.split("/")
-            if not member.isfile() or len(parts) < 2:
-                continue
-            if parts[-1] in wanted_meta and len(parts) == 2:
-                meta[parts[-1]] = tar.extractfile(member).read().decode()
-            elif len(parts) == 4 and parts[1] == "images" and parts[2] in species:
-                images[f"{parts[2]}/{parts[3]}"] = tar.extractfile(member).read()
-    if set(meta) != wanted_meta:
-        raise ValueError(f"{archive} lacks {sorted(wanted_meta - set(meta))}: is it CUB-200-2011?")
-    return meta, images
+def _write_marker(folder: Path, source: str) -> None:
+    """Record what was prepared (source, photo count, split file checksum): written last."""
+    record = {"source": source, "files": sum(1 for _ in folder.glob("*/*.jpg")),
+              "split_sha256": _sha256(folder / SPLIT_FILE)}
+    (folder / MARKER).write_text(json.dumps(record))
 
 
-def _save_crop(data: bytes, box: list[float], path: Path) -> None:
-    """Save a square crop around ``box`` (x, y, width, height) at PREPARED_SIZE pixels."""
-    from PIL import Image
+def _sha256(path: Path) -> str:
+    import pooch  # the same hashing the downloads use
 
-    from .images import open_rgb
-
-    image = open_rgb(io.BytesIO(data))
-    x, y, w, h = box
-    side = max(w, h) * (1 + 2 * CROP_MARGIN)
-    cx, cy = x + w / 2, y + h / 2
-    left, top = max(0, cx - side / 2), max(0, cy - side / 2)
-    right, bottom = min(image.width, cx + side / 2), min(image.height, cy + side / 2)
-    crop = image.crop((int(left), int(top), int(right), int(bottom)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    crop.resize((PREPARED_SIZE, PREPARED_SIZE), Image.BILINEAR).save(path, "JPEG", quality=92)
+    return pooch.file_hash(str(path), alg="sha256")
 
 
+def remove_stale_staging(parent: Path) -> list[Path]:
+    """Delete the ``birds.partial-*`` folders that interrupted runs left in ``parent``; return them."""
+    stale = [p for p in parent.glob("birds.partial-*") if p.is_dir() and _is_stale(p)]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def _is_stale(staging: Path) -> bool:
+    """True when no running process is filling ``staging``: its owner is gone, or it is old."""
+    pid = staging.name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid() or time.time() - staging.stat().st_mtime > STALE_AFTER_S:
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C on Windows: rely on the age alone there
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
+
+
+# --- splits and pipelines -----------------------------------------------------------------------
 @dataclass
 class Split:
     """The files and integer labels of one split."""
@@ -228,24 +210,6 @@ class BirdData:
     folder: Path
 
 
-def make_image_dataset(files: list[Path], labels: np.ndarray, image_size: int, batch_size: int,
-                       shuffle: bool = False, seed: int = 0):
-    """A batched ``tf.data.Dataset`` that decodes ``files`` with Pillow (any mode -> RGB)."""
-    import tensorflow as tf
-
-    def read(path):
-        return load_image(path.decode(), image_size)
-
-    def decode(path, label):
-        image = tf.numpy_function(read, [path], tf.float32)
-        return tf.ensure_shape(image, (image_size, image_size, 3)), label
-
-    ds = tf.data.Dataset.from_tensor_slices(([str(f) for f in files], labels))
-    if shuffle:
-        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
 def load_bird_datasets(folder: Path | str | None = None, image_size: int = 224, batch_size: int = 32,
                        val_fraction: float = 0.2, max_per_class: int | None = None,
                        seed: int = 42, verbose: bool = True) -> BirdData:
@@ -264,7 +228,7 @@ def load_bird_datasets(folder: Path | str | None = None, image_size: int = 224, 
     """
     folder = Path(folder) if folder is not None else fetch_birds()
     scan = scan_image_folder(folder)
-    if verbose and (scan.skipped or scan.converted):
+    if verbose and (scan.skipped or scan.converted or scan.rotated):
         print(scan.report())
     splits = split_folder(folder, scan, val_fraction, seed)
     if max_per_class:
