@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import registry
+from course_utils import config, registry
 from course_utils.data.registry import RemoteFile
 
 # The offline mirror the data tests read: COURSE_DATA_MIRROR as set when pytest started (read now,
@@ -18,7 +18,7 @@ from course_utils.data.registry import RemoteFile
 _MIRROR_FROM_ENV = os.environ.get("COURSE_DATA_MIRROR", "")
 SHARED_MIRROR = (Path(_MIRROR_FROM_ENV) if _MIRROR_FROM_ENV and "://" not in _MIRROR_FROM_ENV
                  else Path(__file__).resolve().parents[2] / "shared" / "datasets")
-UNDER_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")  # course_env removes CI
+UNDER_CI = config.under_ci()  # read now: the course_env fixture removes CI
 
 
 @pytest.fixture
