@@ -43,3 +43,23 @@ slides: $(BIN)/activate         ## refresh slide metadata, then build HTML slide
 
 clean-venv:
 	rm -rf $(VENV)
+
+# ---- The website (issue 13): the course with its outputs, and its tests in a real browser ----
+.PHONY: site test-browser
+SITE_STAMP := $(VENV)/.requirements-site
+BROWSER_STAMP := $(VENV)/.requirements-browser
+
+$(SITE_STAMP): requirements-site.txt $(BIN)/activate
+	$(BIN)/python -m pip install -r requirements-site.txt
+	touch $@
+
+$(BROWSER_STAMP): requirements-browser.txt requirements-site.txt $(BIN)/activate
+	$(BIN)/python -m pip install -r requirements-browser.txt
+	touch $@
+
+site: $(SITE_STAMP)             ## the course as a website in _build/site (lessons run in COURSE_PROFILE, default full; cached per lesson)
+	COURSE_STRICT_CHECKS=1 $(BIN)/sphinx-build -b html -c site -d _build/site-doctrees . _build/site
+	@echo "Site: _build/site/index.html  (serve it: python -m http.server -d _build/site)"
+
+test-browser: $(BROWSER_STAMP)  ## after `make site`: every page and link of the site, then the site and JupyterLab in Chromium
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) $(BIN)/python -m pytest -m site tests/test_site.py tests/test_browser.py -p no:cacheprovider --durations=10
