@@ -41,6 +41,38 @@ def environment_info() -> dict[str, str]:
     }
 
 
+def tested_range(package: str) -> str | None:
+    """The version range the course's ``requirements.txt`` gives ``package``, e.g. ``">=2.19,<2.22"``.
+
+    CI tests both ends of each range: the newest releases it allows and the oldest, pinned in
+    ``requirements-min.txt``. Lesson 0 checks the installed versions against these ranges.
+
+    Returns:
+        The range as text, or None outside a course checkout or for a package the file does not list.
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    root = config.repo_root()
+    if root is None or not (root / "requirements.txt").is_file():
+        return None
+    for line in (root / "requirements.txt").read_text().splitlines():
+        text = line.split("#", 1)[0].strip()
+        if text and not text.startswith("-"):
+            requirement = Requirement(text)
+            if canonicalize_name(requirement.name) == canonicalize_name(package):
+                lower_first = sorted(requirement.specifier, key=lambda spec: not spec.operator.startswith(">"))
+                return ",".join(str(spec) for spec in lower_first)
+    return None
+
+
+def in_range(version: str, allowed: str) -> bool:
+    """True when ``version`` (e.g. ``"2.21.0"``) lies in the range ``allowed`` (e.g. ``">=2.19,<2.22"``)."""
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(allowed).contains(version, prereleases=True)
+
+
 def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
     """Prepare a lesson: check the profile, seed everything, set the plot style, report.
 

@@ -192,3 +192,31 @@ def test_run_lesson_refuses_to_write_into_the_lessons_folder(tmp_path):
     with pytest.raises(SystemExit, match="Refusing"):
         save_executed(nbformat.v4.new_notebook(), lesson, tmp_path)
     assert save_executed(nbformat.v4.new_notebook(), lesson, tmp_path / "run") == tmp_path / "run" / "01_x.ipynb"
+
+
+def test_tested_range_reads_requirements_with_the_lower_bound_first(monkeypatch, tmp_path):
+    from course_utils import config, env
+
+    (tmp_path / "requirements.txt").write_text("# comment\ntensorflow<2.22,>=2.19   # why\nKeras>=3.8,<4\n-e .\n")
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    assert env.tested_range("tensorflow") == ">=2.19,<2.22"
+    assert env.tested_range("keras") == ">=3.8,<4"           # names compare case-insensitively
+    assert env.tested_range("jax") is None
+    monkeypatch.setattr(config, "repo_root", lambda: None)
+    assert env.tested_range("tensorflow") is None
+
+
+@pytest.mark.parametrize("version, expected", [("2.21.0", True), ("2.19.0", True), ("2.18.1", False),
+                                               ("2.22.0", False), ("2.22.0rc1", False)])
+def test_in_range(version, expected):
+    from course_utils import env
+
+    assert env.in_range(version, ">=2.19,<2.22") is expected
+
+
+def test_the_checkout_requirements_give_tensorflow_and_keras_a_range():
+    from course_utils import env
+
+    for package in ("tensorflow", "keras"):
+        allowed = env.tested_range(package)
+        assert allowed and ">=" in allowed and "<" in allowed, f"{package}: {allowed}"
