@@ -5,10 +5,11 @@ failed check is a message, not a crash. Under CI (``CI`` set) or with
 ``COURSE_STRICT_CHECKS=1`` a failed check raises :class:`CheckFailed`, so a lesson
 whose key result drifts fails the test suite.
 
-Solution cells convention: a cell holding an exercise's solution carries the cell
-tag ``solution`` and wraps its answer in ``### BEGIN SOLUTION`` / ``### END SOLUTION``;
-names the check reads are first set to ``None`` above the markers, so a student
-version (markers' content removed) runs and its check says "not answered yet".
+Exercises are checked by :mod:`course_utils.exercises` (``cu.check("3.1", answer_3_1, globals())``),
+which computes each expected answer from the lesson's state and reuses :class:`CheckFailed`,
+:class:`CheckResult` and :func:`strict_mode` from here. :func:`check_answer`, the older
+helper that took the expected value from the notebook, is kept for compatibility only: no
+lesson uses it, and new exercises must not (a check cell must not show the answer).
 """
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def check_true(name: str, condition: bool, hint: str = "") -> CheckResult:
 
 def check_answer(exercise: str, answer: Any, expected: Any = None, *, test: Callable[[Any], bool] | None = None,
                  rtol: float = 1e-6, atol: float = 1e-8, hint: str = "") -> CheckResult:
-    """Check an exercise answer against ``expected`` (numbers/arrays compared with tolerance) or ``test``.
+    """Deprecated (lessons use ``cu.check``): check an answer against ``expected`` or ``test``.
 
     Example:
         >>> check_answer("1.2", my_relu(-3.0), 0.0, hint="ReLU keeps positives and zeroes negatives.")

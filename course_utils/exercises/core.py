@@ -109,6 +109,8 @@ def lesson_module_name(lesson: int) -> str:
 def get(exercise_id: str) -> Exercise:
     """The registered exercise, importing its lesson's checker module on first use."""
     lesson = lesson_number(exercise_id)
+    if exercise_id in _REGISTRY:
+        return _REGISTRY[exercise_id]
     try:
         importlib.import_module(lesson_module_name(lesson))
     except ModuleNotFoundError as err:
