@@ -66,6 +66,8 @@ def _early_stopping(target, x_val, y_val, patience: int):
     import keras
 
     class TargetEarlyStopping(keras.callbacks.Callback):
+        epochs, best_epoch, losses = 0, 0, []   # what a stage that never trained reports
+
         def on_train_begin(self, logs=None):
             self.best_loss, _ = predict_loss_accuracy(target, x_val, y_val)
             self.best_weights, self.wait, self.epochs = target.get_weights(), 0, 0
