@@ -6,6 +6,7 @@ compactly for the experiments.
 """
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -86,25 +87,33 @@ def set_body_trainable(model, trainable: bool) -> None:
         layer.trainable = trainable
 
 
-class L2SP:
-    """Keras regulariser λ‖w − w_source‖²: pulls a weight toward its source value, not toward 0."""
+@functools.cache
+def l2sp_class():
+    """The L2-SP regulariser class, built on first use so that importing this module does not import Keras.
 
-    def __init__(self, anchor, lam: float):
-        from keras import ops
+    It subclasses ``keras.regularizers.Regularizer``: Keras 3.10 to 3.12 accept nothing else as a
+    variable's regulariser (newer releases take any callable).
+    """
+    import keras
+    from keras import ops
 
-        self.anchor, self.lam = ops.convert_to_tensor(np.asarray(anchor, dtype="float32")), float(lam)
+    class L2SP(keras.regularizers.Regularizer):
+        """Keras regulariser λ‖w − w_source‖²: pulls a weight toward its source value, not toward 0."""
 
-    def __call__(self, w):
-        from keras import ops
+        def __init__(self, anchor, lam: float):
+            self.anchor, self.lam = ops.convert_to_tensor(np.asarray(anchor, dtype="float32")), float(lam)
 
-        return self.lam * ops.sum(ops.square(w - self.anchor))
+        def __call__(self, w):
+            return self.lam * ops.sum(ops.square(w - self.anchor))
+
+    return L2SP
 
 
 def attach_l2sp(model, source, lam: float) -> None:
     """Give every body weight of ``model`` an L2-SP regulariser anchored at ``source``'s value."""
     for layer in body_layers(model):
         for w, w_source in zip(layer.weights, source.get_layer(layer.name).weights):
-            w.regularizer = L2SP(w_source.numpy(), lam)
+            w.regularizer = l2sp_class()(w_source.numpy(), lam)
 
 
 def build_joint(model, source):
