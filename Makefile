@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+VENV_MIN ?= .venv-min
+BIN_MIN := $(VENV_MIN)/bin
 export COURSE_PROFILE_TEST ?= smoke
 
-.PHONY: lab learner test unit notebooks prefetch student grade slides clean-venv
+.PHONY: lab learner test test-min unit notebooks prefetch student grade slides clean-venv
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,15 @@ learner: $(BIN)/activate        ## create or update learner/ (your copies withou
 
 test: $(BIN)/activate           ## unit tests + every notebook under nbval (smoke profile)
 	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=15
+
+$(BIN_MIN)/activate: requirements-min.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV_MIN)
+	$(BIN_MIN)/python -m pip install --upgrade pip
+	$(BIN_MIN)/python -m pip install -r requirements-min.txt
+	touch $(BIN_MIN)/activate
+
+test-min: $(BIN_MIN)/activate   ## the same tests in .venv-min, at every lower bound of requirements.txt (requirements-min.txt)
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=10
 
 unit: $(BIN)/activate           ## unit tests only (fast)
 	$(BIN)/python -m pytest tests

@@ -1,11 +1,13 @@
 """Run profiles and folders: the course's settings, read from environment variables.
 
-Three variables configure the course (instructors and the tests rely on these names):
+These variables configure the course (instructors and the tests rely on these names):
 
 * ``COURSE_PROFILE``: ``full`` (default, what learners run) or ``smoke`` (CI: small
   subsets, few epochs, small images).
 * ``COURSE_DATA_DIR``: where downloaded and prepared data are cached.
 * ``COURSE_DATA_MIRROR``: a local folder or a base URL that replaces the origins.
+* ``COURSE_ARTIFACTS_DIR`` (optional): where lessons save models and results
+  (default: ``artifacts/`` in the course checkout).
 
 Two on/off switches are read here too: ``COURSE_STRICT_CHECKS`` and ``CI`` (see
 :func:`strict_checks`). An on/off variable is off when unset, empty, ``0``, ``false``,
@@ -135,15 +137,25 @@ def repo_root() -> Path | None:
     return root if (root / "pyproject.toml").exists() and (root / "notebooks").is_dir() else None
 
 
+def artifacts_root() -> Path:
+    """The folder that holds one artifacts folder per profile (see :func:`artifacts_dir`)."""
+    override = os.environ.get("COURSE_ARTIFACTS_DIR", "").strip()
+    if override:
+        return Path(override).expanduser().resolve()
+    root = repo_root()
+    return root / "artifacts" if root else data_dir() / "artifacts"
+
+
 def artifacts_dir() -> Path:
     """Folder for models and results a lesson saves, one per run profile.
 
-    Uses ``<course checkout>/artifacts/<profile>`` (git-ignored) when the package runs
-    from a checkout, otherwise ``<data_dir()>/artifacts/<profile>``. Keeping profiles
-    apart means a quick smoke-run model is never mistaken for a fully trained one.
+    Uses ``COURSE_ARTIFACTS_DIR/<profile>`` when that variable is set (``make test-min``
+    sets it, so the minimum-versions run trains its own models instead of loading the
+    newest run's), else ``<course checkout>/artifacts/<profile>`` (git-ignored) when the
+    package runs from a checkout, otherwise ``<data_dir()>/artifacts/<profile>``. Keeping
+    profiles apart means a quick smoke-run model is never mistaken for a fully trained one.
     The folder is created if missing.
     """
-    root = repo_root()
-    folder = (root / "artifacts" if root else data_dir() / "artifacts") / get_profile()
+    folder = artifacts_root() / get_profile()
     folder.mkdir(parents=True, exist_ok=True)
     return folder

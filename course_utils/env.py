@@ -9,6 +9,7 @@ import sys
 from . import config
 
 DEFAULT_SEED = 42
+TESTED_PYTHON = (3, 11)  # the Python of both test environments (make test, make test-min)
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
@@ -99,6 +100,8 @@ def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
     if show:
         width = max(map(len, info))
         print("\n".join(f"{key:<{width}}  {value}" for key, value in info.items()))
-        if sys.version_info < (3, 10):
-            print("Warning: this course is tested on Python 3.10-3.12; please upgrade Python.")
+        if sys.version_info[:2] != TESTED_PYTHON:
+            tested = ".".join(map(str, TESTED_PYTHON))
+            print(f"Note: the course is tested on Python {tested}; this is Python {platform.python_version()}. "
+                  f"If a cell fails for no reason the lesson gives, try Python {tested}.")
     return info

@@ -1,11 +1,17 @@
 """Project hygiene: notebooks, README, requirements and CI stay true to each other."""
 import json
+import os
 import re
+import shlex
 import subprocess
+from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -23,13 +29,62 @@ def requirement_lines(lines):
     return found
 
 
+def requirements(path: Path) -> dict[str, Requirement]:
+    """The requirements a pip requirements file lists, by canonical name (comments and ``-e .`` dropped)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        text = line.split("#", 1)[0].strip()
+        if text and not text.startswith("-"):
+            requirement = Requirement(text)
+            found[canonicalize_name(requirement.name)] = requirement
+    return found
+
+
+def lower_bound(requirement: Requirement) -> Version:
+    """The ``>=`` bound of a range such as ``tensorflow>=2.19.0,<2.22``."""
+    bounds = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+    assert len(bounds) == 1, f"{requirement}: give exactly one lower bound (>=), the version make test-min tests"
+    return bounds[0]
+
+
 def test_requirements_and_environment_list_the_same_packages():
     pip = requirement_lines((ROOT / "requirements.txt").read_text().splitlines())
     yml = (ROOT / "environment.yml").read_text().splitlines()
     conda_pip = requirement_lines(l.strip()[2:] for l in yml if l.startswith("      - "))
     assert pip == conda_pip
     assert "-e ." in (ROOT / "requirements.txt").read_text() and "- -e ." in "\n".join(yml)
-    assert any(p.startswith("tensorflow>=2.16") for p in pip)
+
+
+def test_every_requirement_is_a_tested_range():
+    for name, requirement in requirements(ROOT / "requirements.txt").items():
+        lower_bound(requirement)  # exactly one >=
+        uppers = [s for s in requirement.specifier if s.operator == "<"]
+        assert len(uppers) == 1, f"{requirement}: give a range >=tested-min,<just-above-tested-max"
+
+
+def test_minimum_pins_are_the_lower_bounds_of_the_ranges():
+    ranges = requirements(ROOT / "requirements.txt")
+    pins = requirements(ROOT / "requirements-min.txt")
+    assert sorted(pins) == sorted(ranges), "requirements-min.txt must pin exactly the packages of requirements.txt"
+    for name, pin in pins.items():
+        (spec,) = pin.specifier
+        assert spec.operator == "==", f"{pin}: pin with =="
+        assert Version(spec.version) == lower_bound(ranges[name]), f"{name}: requirements-min.txt pins {spec.version}, " \
+            f"requirements.txt's lower bound is {lower_bound(ranges[name])}"
+    assert "-e ." in (ROOT / "requirements-min.txt").read_text()
+
+
+def test_tested_range_covers_what_colab_ships():
+    """A Colab launch button is honest only if Colab's TensorFlow (2.19, early 2026) is inside the range."""
+    assert requirements(ROOT / "requirements.txt")["tensorflow"].specifier.contains("2.19.0")
+
+
+def test_installed_versions_are_the_ones_this_environment_tests():
+    """make test runs inside the ranges; make test-min (COURSE_EXPECT_MIN_VERSIONS=1) at exactly the lower bounds."""
+    minimum = os.environ.get("COURSE_EXPECT_MIN_VERSIONS") == "1"
+    expected = requirements(ROOT / ("requirements-min.txt" if minimum else "requirements.txt"))
+    for name, requirement in expected.items():
+        assert version(name) in requirement.specifier, f"{name} {version(name)} is installed, expected {requirement}"
 
 
 def test_there_are_notebooks_starting_with_the_welcome():
@@ -57,10 +112,36 @@ def test_every_notebook_is_listed_in_the_readme_in_order():
     assert [p.name for p in NOTEBOOKS] == list(dict.fromkeys(listed))
 
 
+def ci_commands() -> list[list[str]]:
+    """The commands ``.ci/run`` executes, as shell words.
+
+    Comments are dropped, lines are split at ``||``, ``&&``, ``;`` and ``|``, and a leading
+    ``time`` is removed, so ``time make test || status=1`` yields ``["make", "test"]``.
+    """
+    commands = []
+    for line in (ROOT / ".ci" / "run").read_text().splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split, lexer.commenters = True, "#"
+        command = []
+        for word in [*lexer, ";"]:
+            if word in ("||", "&&", ";", "|", "&"):
+                while command[:1] == ["time"]:
+                    command = command[1:]
+                commands += [command] if command else []
+                command = []
+            else:
+                command.append(word)
+    return commands
+
+
 def test_ci_runs_the_readme_test_command():
     command = re.search(r"```(?:bash|sh)?\n(make test)\n```", README)
     assert command, "the README must show the test command in its own code block"
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert command.group(1).split() in ci_commands(), ".ci/run must run the README's test command itself"
+
+
+def test_ci_runs_the_minimum_environment():
+    assert ["make", "test-min"] in ci_commands(), ".ci/run must test the lower bounds too (make test-min)"
 
 
 def test_data_folder_tracks_only_its_readme():
