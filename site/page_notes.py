@@ -54,26 +54,26 @@ def weights_admonition(printed: str, docname: str) -> nodes.Element:
             f"'{RANDOM_WEIGHTS_MARKER}' banner, so the site cannot say whether its outputs come from ImageNet "
             "weights. Keep the cell that prints weights_choice.note and the banner.")
     if RANDOM_WEIGHTS_MARKER in printed or not note.startswith(WEIGHTS_NOTE_PREFIXES[0]):
-        return admonition(nodes.warning, "Random weights: a pipeline check, not transfer learning", [
+        return admonition("warning", "Random weights: a pipeline check, not transfer learning", [
             f"The outputs on this page were produced with {note or 'random initialisation'}. "
             "The backbone never saw ImageNet, so every accuracy, confusion matrix and Grad-CAM map below is "
             "NOT meaningful; timings, shapes and parameter counts are. "
             "Run the lesson with the ImageNet weights to see what transfer learning really does."], "random-weights")
-    return admonition(nodes.note, "Pretrained ImageNet weights", [
+    return admonition("note", "Pretrained ImageNet weights", [
         f"The outputs on this page were produced with {note}."], "imagenet-weights")
 
 
 def profile_admonition(profile: str) -> nodes.Element:
     """A warning that a page was executed in a reduced profile (tiny data, few steps)."""
-    return admonition(nodes.warning, f"Built in the '{profile}' profile", [
+    return admonition("warning", f"Built in the '{profile}' profile", [
         f"This page was executed with COURSE_PROFILE={profile}: tiny subsets and very short training, to test "
         "the pipeline quickly. Its numbers and plots are not the lesson's results; those are recorded in the "
         "results pages."], f"profile-{profile}")
 
 
-def admonition(kind: type[nodes.Element], title: str, paragraphs: list[str], tag: str) -> nodes.Element:
-    """An admonition node of ``kind`` with a title (its classes mark it for the tests)."""
-    node = kind(classes=[BANNER_CLASS, tag])
+def admonition(style: str, title: str, paragraphs: list[str], tag: str) -> nodes.Element:
+    """An admonition with its own title, coloured like a ``style`` ("warning", "note") one; classes mark it for tests."""
+    node = nodes.admonition(classes=[style, BANNER_CLASS, tag])
     node += nodes.title(text=title)
     for text in paragraphs:
         node += nodes.paragraph(text=text)
@@ -100,10 +100,10 @@ def replace_widget_views(doctree: nodes.document) -> int:
 def add_page_notes(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: weights admonition, profile warning and widget notes on the lesson pages."""
     docname = app.env.docname
-    if docname in app.config.course_weights_pages:
-        insert_below_title(doctree, weights_admonition(output_text(doctree), docname))
     if docname in app.config.course_lessons and app.config.course_profile != "full":
         insert_below_title(doctree, profile_admonition(app.config.course_profile))
+    if docname in app.config.course_weights_pages:   # inserted last, so it sits first under the title
+        insert_below_title(doctree, weights_admonition(output_text(doctree), docname))
     replace_widget_views(doctree)
 
 
