@@ -42,6 +42,7 @@ def test_scan_skips_and_reports_bad_files(messy_folder):
     assert "no usable images" in reasons["empty_species"]
     assert scan.converted == {"CMYK": 1, "L": 1, "P": 1, "RGBA": 1}
     assert "Skipped robin/notes.txt: not an image file" in scan.report()
+    assert "Skipped empty_species: class folder has no usable images" in scan.report()
 
 
 def test_every_mode_becomes_rgb(messy_folder):

@@ -66,8 +66,8 @@ class FolderScan:
             lines.append(f"Converted to RGB: {modes}.")
         if self.rotated:
             lines.append(f"Turned upright from their EXIF orientation: {self.rotated}.")
-        for path, reason in self.skipped:
-            lines.append(f"Skipped {path.parent.name}/{path.name}: {reason}")
+        for path, reason in self.skipped:  # a file as <class>/<name>, a class folder by its name
+            lines.append(f"Skipped {path.name if path.is_dir() else f'{path.parent.name}/{path.name}'}: {reason}")
         return "\n".join(lines)
 
 
