@@ -122,3 +122,105 @@ def test_plots_return_labelled_axes(batch):
     assert ax.get_xlabel() == "epoch" and len(ax.get_lines()) == 2
     assert len(ax.collections) == 1, "a band for the condition with two runs, none for a single run"
     plt.close("all")
+
+
+# --- The experiment's pieces: pipelines, the tf.data path, the statistics, the recorded-runs command ---
+
+@pytest.mark.parametrize("condition", ["flip + shift", "rotation", "zoom"])
+def test_each_measured_pipeline_changes_images_in_training_only_and_keeps_the_value_range(condition, batch):
+    pipeline = aug.augmentation_pipeline(condition, seed=0)
+    assert np.array_equal(np.asarray(pipeline(batch, training=False)), batch)
+    trained = np.asarray(pipeline(batch, training=True))
+    assert np.mean(np.any(trained != batch, axis=(1, 2, 3))) >= 0.5
+    assert trained.min() >= 0.0 and trained.max() <= 1.0
+
+
+def test_the_control_has_no_pipeline_and_unknown_conditions_are_named():
+    assert aug.augmentation_pipeline("none") is None
+    with pytest.raises(ValueError, match="choose one of"):
+        aug.augmentation_pipeline("vertical flip")
+
+
+def test_tf_data_path_augments_images_not_labels_keeps_range_and_draws_anew_every_epoch(batch):
+    labels = np.arange(len(batch)) % 10
+    dataset = aug.augmented_dataset(batch, labels, aug.augmentation_pipeline("flip + shift", seed=5), batch_size=4)
+    (epoch_1, labels_1), (epoch_2, labels_2) = aug.one_epoch(dataset), aug.one_epoch(dataset)
+    differs = lambda a, b: np.mean(np.any(a != b, axis=(1, 2, 3)))
+    assert epoch_1.shape == batch.shape
+    assert differs(epoch_1, batch) >= 0.5, "training images should change"
+    assert np.array_equal(labels_1, labels) and np.array_equal(labels_2, labels), "labels unchanged, same order"
+    assert epoch_1.min() >= 0.0 and epoch_1.max() <= 1.0
+    assert differs(epoch_2, epoch_1) >= 0.5, "every epoch should draw new changes"
+
+
+def test_one_epoch_of_an_unaugmented_dataset_gives_the_data_back(batch):
+    import tensorflow as tf
+
+    labels = np.arange(len(batch))
+    images, got = aug.one_epoch(tf.data.Dataset.from_tensor_slices((batch, labels)).batch(5))
+    assert np.array_equal(images, batch) and np.array_equal(got, labels)
+
+
+def test_paired_interval_is_the_student_t_interval_and_the_verdict_follows_it():
+    mean, low, high = aug.paired_interval([-0.012, -0.009, -0.015])     # sd 0.003, n = 3, t(0.975, 2) = 4.303
+    assert mean == pytest.approx(-0.012)
+    assert high - mean == pytest.approx(mean - low) == pytest.approx(4.303 * 0.003 / np.sqrt(3), rel=1e-3)
+    assert aug.verdict(low, high) == "hurt"
+    assert aug.verdict(*aug.paired_interval([0.02, 0.025, 0.03])[1:]) == "helped"
+    assert aug.verdict(*aug.paired_interval([0.02, -0.01, 0.01])[1:]) == "made no clear difference"
+    with pytest.raises(ValueError, match="at least two"):
+        aug.paired_interval([0.01])
+
+
+def test_late_gain_and_flat_from_read_a_curve():
+    rising_then_flat = np.concatenate([np.linspace(0.5, 0.8, 12), np.full(38, 0.8)])
+    still_rising = np.linspace(0.5, 0.8, 50)
+    assert aug.late_gain(rising_then_flat) == pytest.approx(0.0)
+    assert aug.late_gain(still_rising) == pytest.approx(10 * 0.3 / 49)
+    assert aug.flat_from(rising_then_flat, tolerance=0.01) == 12
+    assert aug.flat_from(still_rising, tolerance=0.01) > 45
+    with pytest.raises(ValueError, match="needs at least 20"):
+        aug.late_gain(still_rising[:15])
+
+
+def _rows():
+    rows = []
+    for seed, (none, flip) in enumerate([(0.80, 0.79), (0.82, 0.80), (0.81, 0.80)]):
+        rows.append(dict(condition="none", seed=seed, epochs=20, train_accuracy=none + 0.15, test_accuracy=none,
+                         seconds=10.0, val_curve=[0.5] * 10 + [0.8] * 10))
+        rows.append(dict(condition="flip + shift", seed=seed, epochs=20, train_accuracy=flip + 0.05,
+                         test_accuracy=flip, seconds=11.0, val_curve=[0.6] * 10 + [0.7] * 10))
+    return rows
+
+
+def test_per_seed_table_gives_each_seeds_gaps_and_their_ratio():
+    table = aug.per_seed_table(_rows())
+    assert list(table.index) == [0, 1, 2]
+    assert table.loc[1, "test none"] == pytest.approx(0.82)
+    assert table.loc[1, "gap none"] == pytest.approx(0.15) and table.loc[1, "gap flip + shift"] == pytest.approx(0.05)
+    assert table["gap ratio flip + shift"].tolist() == pytest.approx([1 / 3] * 3)
+
+
+def test_recorded_runs_round_trip_resume_and_table(tmp_path, monkeypatch):
+    from course_utils.tools import augmentation_runs as runs_cli
+
+    csv = tmp_path / "runs.csv"
+    for row in _rows()[:4]:
+        runs_cli.append_row(csv, row)
+    back = runs_cli.read_rows(csv)
+    assert len(back) == 4 and back[1]["val_curve"] == [0.6] * 10 + [0.7] * 10
+
+    trained = []
+    monkeypatch.setattr(runs_cli, "fashion_split", lambda seed: (None, None, None))
+    monkeypatch.setattr("course_utils.lessons.augmentation.train_and_score",
+                        lambda condition, seed, *args: trained.append((condition, seed)) or
+                        next(r for r in _rows() if r["condition"] == condition and r["seed"] == seed))
+    runs_cli.run(["none", "flip + shift"], [0, 1, 2], epochs=20, csv=csv)
+    assert trained == [("none", 2), ("flip + shift", 2)], "runs already in the CSV are skipped"
+
+    lines = runs_cli.table(csv).splitlines()
+    control = next(line for line in lines if line.startswith("| none |"))
+    flip = next(line for line in lines if line.startswith("| flip + shift |"))
+    assert "0.810 ± 0.010" in control and "(control)" in control and "+0.3000" in control   # late gain 0.8 - 0.5
+    assert "-0.013 [-0.028, +0.001]" in flip and "made no clear difference" in flip      # t interval, n = 3
+    assert "n = 3 seeds" in lines[-1] and "20 epochs" in lines[-1]

@@ -57,3 +57,164 @@ def plot_views(views: dict[str, np.ndarray], title: str, value_max: float = 1.0,
                              "original" if col == 0 else f"view {col}", fontsize=8)
     fig.suptitle(title, fontweight="bold")
     return axes
+
+
+# --- The lesson's experiment: a small CNN on 1,000 Fashion-MNIST images, with and without augmentation ---
+
+#: The augmentation conditions the experiment knows: name -> what it adds in front of the CNN.
+#: Every one keeps the label of a Fashion-MNIST image (a mirrored or slightly turned, zoomed or
+#: shifted garment is still the same garment); for MNIST digits the flip would not (lesson 6).
+CONDITIONS = {
+    "none": "no augmentation",
+    "flip + shift": "RandomFlip('horizontal') + RandomTranslation(0.07, 0.07)",
+    "rotation": "RandomRotation(10/360): turns of up to ±10°",
+    "zoom": "RandomZoom(0.1): zoom in or out by up to 10%",
+}
+
+
+def augmentation_pipeline(condition: str, seed: int = 0):
+    """The random layers of ``condition`` (a key of :data:`CONDITIONS`) as one ``keras.Sequential``, or None.
+
+    Uncovered pixels are filled with black (``fill_mode="constant"``): Fashion-MNIST's background.
+    """
+    import keras
+    from keras import layers
+
+    if condition not in CONDITIONS:
+        raise ValueError(f"Unknown condition {condition!r}: choose one of {list(CONDITIONS)}.")
+    stacks = {
+        "none": [],
+        "flip + shift": [layers.RandomFlip("horizontal", seed=seed),
+                         layers.RandomTranslation(0.07, 0.07, fill_mode="constant", seed=seed)],
+        "rotation": [layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed)],
+        "zoom": [layers.RandomZoom(0.1, fill_mode="constant", seed=seed)],
+    }
+    return keras.Sequential(stacks[condition], name="augmentation") if stacks[condition] else None
+
+
+def build_small_cnn(augmentation=None, name: str = "small_cnn"):
+    """Conv(16)-pool-Conv(32)-pool-dropout-softmax for 28x28x1 images; optional augmentation in front."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1))], name=name)
+    if augmentation is not None:
+        model.add(augmentation)
+    model.add(layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1"))
+    model.add(layers.MaxPooling2D(name="pool1"))
+    model.add(layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2"))
+    model.add(layers.MaxPooling2D(name="pool2"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dropout(0.3, name="dropout"))
+    model.add(layers.Dense(10, activation="softmax", name="head"))
+    return model
+
+
+def compile_model(model, learning_rate: float = 1e-3):
+    """Adam at ``learning_rate``, sparse categorical cross-entropy, accuracy; returns the model."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train_and_score(condition: str, seed: int, train, val, test, epochs: int, batch_size: int = 32,
+                    learning_rate: float = 1e-3) -> dict:
+    """Seed everything, train the small CNN under ``condition``, score clean training images and the test set.
+
+    ``train``, ``val`` and ``test`` are ``(x, y)`` pairs. Returns one row: condition, seed, epochs,
+    train_accuracy (on the un-augmented training images), test_accuracy, seconds (of ``fit``) and
+    val_curve (validation accuracy after every epoch).
+    """
+    import time
+
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = compile_model(build_small_cnn(augmentation_pipeline(condition, seed)), learning_rate)
+    start = time.perf_counter()
+    history = model.fit(*train, validation_data=val, epochs=epochs, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
+    return dict(condition=condition, seed=seed, epochs=epochs,
+                train_accuracy=float(model.evaluate(*train, verbose=0, batch_size=1000)[1]),
+                test_accuracy=float(model.evaluate(*test, verbose=0, batch_size=1000)[1]),
+                seconds=seconds, val_curve=[float(v) for v in history.history["val_accuracy"]])
+
+
+# --- Reading the runs ---
+
+def paired_interval(differences, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of paired differences and its Student-t confidence interval: ``(mean, low, high)``.
+
+    With n seeds the interval is mean ± t(level, n - 1) · sd / √n. With n = 3 the t factor is
+    4.30, so the interval is wide: only a difference that is large against the seed-to-seed
+    spread excludes 0. (``scipy`` is installed with scikit-learn.)
+    """
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        raise ValueError("A confidence interval needs at least two paired runs (seeds).")
+    mean = float(d.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+    return mean, mean - half, mean + half
+
+
+def verdict(low: float, high: float) -> str:
+    """ "helped" when the interval is above 0, "hurt" when below, otherwise "made no clear difference"."""
+    return "helped" if low > 0 else "hurt" if high < 0 else "made no clear difference"
+
+
+def late_gain(curve, last: int = 10) -> float:
+    """How much a (mean) learning curve still rose at the end: mean of its last ``last`` epochs minus the ``last`` before.
+
+    About 0 for a curve that has flattened; clearly positive for one still climbing.
+    """
+    curve = np.asarray(curve, dtype=float)
+    if len(curve) < 2 * last:
+        raise ValueError(f"The curve has {len(curve)} epochs; late_gain needs at least {2 * last}.")
+    return float(curve[-last:].mean() - curve[-2 * last:-last].mean())
+
+
+def flat_from(curve, tolerance: float = 0.01) -> int:
+    """First epoch (1-based) from which a (mean) curve stays within ``tolerance`` of its final level.
+
+    The final level is the mean of the last 5 epochs.
+    """
+    curve = np.asarray(curve, dtype=float)
+    far = np.flatnonzero(np.abs(curve - curve[-5:].mean()) > tolerance)
+    return int(far[-1] + 2) if len(far) else 1
+
+
+def per_seed_table(runs, baseline: str = "none"):
+    """One row per seed: test accuracy and train − test gap of each condition, and each condition's gap
+    divided by the baseline's (below 0.5: over-fitting more than halved)."""
+    import pandas as pd
+
+    runs = pd.DataFrame(runs)
+    runs = runs.assign(gap=runs["train_accuracy"] - runs["test_accuracy"])
+    test = runs.pivot(index="seed", columns="condition", values="test_accuracy").add_prefix("test ")
+    gap = runs.pivot(index="seed", columns="condition", values="gap")
+    ratio = gap.drop(columns=baseline).div(gap[baseline], axis=0).add_prefix("gap ratio ")
+    return pd.concat([test, gap.add_prefix("gap "), ratio], axis=1)
+
+
+# --- Augmentation in the tf.data input pipeline ---
+
+def augmented_dataset(x, y, pipeline, batch_size: int = 32):
+    """A ``tf.data`` dataset of ``(x, y)`` batches with ``pipeline`` applied in training mode to the images only.
+
+    Use it for the training data; feed validation and test data without it.
+    """
+    import tensorflow as tf
+
+    return (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+            .map(lambda images, labels: (pipeline(images, training=True), labels),
+                 num_parallel_calls=tf.data.AUTOTUNE))
+
+
+def one_epoch(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """All images and labels of one pass over a batched ``(x, y)`` dataset, as two arrays."""
+    batches = list(dataset.as_numpy_iterator())
+    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])

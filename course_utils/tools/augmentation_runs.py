@@ -1,0 +1,122 @@
+"""Lesson 6's recorded experiment: every augmentation condition against the same control, same seeds and budget.
+
+The lesson trains "none" and "flip + shift" live; this command runs any conditions of
+:data:`course_utils.lessons.augmentation.CONDITIONS` (rotation and zoom included) with the
+lesson's full-profile data and budget, and appends one row per run to a CSV. Rows already in
+the CSV (same condition, seed and epochs) are skipped, so an interrupted run resumes.
+
+Example (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offline)::
+
+    python -m course_utils.tools.augmentation_runs --conditions none "flip + shift" rotation zoom \\
+        --seeds 0 1 2 --epochs 50 --csv docs/results/06_augmentation_runs.csv
+    python -m course_utils.tools.augmentation_runs --table --csv docs/results/06_augmentation_runs.csv
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+# The lesson's full-profile sizes (its parameter cell): training, validation and test images.
+N_TRAIN, N_VAL, N_TEST, VAL_SEED = 1_000, 1_000, 10_000, 1000
+
+
+def fashion_split(seed: int):
+    """The lesson's data for ``seed``: ``(train, val, test)`` as ``(x, y)`` pairs scaled to [0, 1]."""
+    from ..data import datasets
+    from ..runs import stratified_sample
+
+    fashion = datasets.load_fashion_mnist()
+    x = fashion.x_train[..., None].astype("float32") / 255.0
+    y = fashion.y_train.astype("int64")
+    val_idx = stratified_sample(y, N_VAL, seed=VAL_SEED)
+    train_idx = stratified_sample(y, N_TRAIN, seed, exclude=val_idx)
+    test = (fashion.x_test[:N_TEST, ..., None].astype("float32") / 255.0, fashion.y_test[:N_TEST].astype("int64"))
+    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), test
+
+
+def read_rows(csv: Path) -> list[dict]:
+    """The rows recorded in ``csv`` (none if it does not exist), each val_curve decoded."""
+    import pandas as pd
+
+    if not csv.exists():
+        return []
+    rows = pd.read_csv(csv).to_dict("records")
+    for row in rows:
+        row["val_curve"] = json.loads(row["val_curve"])
+    return rows
+
+
+def append_row(csv: Path, row: dict) -> None:
+    """Append one run to ``csv`` (header written on first use)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([dict(row, val_curve=json.dumps([round(v, 5) for v in row["val_curve"]]))])
+    frame.to_csv(csv, mode="a", header=not csv.exists(), index=False)
+
+
+def run(conditions: list[str], seeds: list[int], epochs: int, csv: Path) -> None:
+    """Train every (seed, condition) not yet in ``csv`` and append it."""
+    from ..lessons.augmentation import train_and_score
+
+    done = {(r["condition"], int(r["seed"]), int(r["epochs"])) for r in read_rows(csv)}
+    for seed in seeds:
+        train, val, test = fashion_split(seed)
+        for condition in conditions:
+            if (condition, seed, epochs) in done:
+                continue
+            row = train_and_score(condition, seed, train, val, test, epochs)
+            append_row(csv, row)
+            print(f"seed {seed} {condition:>12}: test {row['test_accuracy']:.3f} train {row['train_accuracy']:.3f} "
+                  f"({row['seconds']:.0f} s)", flush=True)
+
+
+def table(csv: Path, baseline: str = "none") -> str:
+    """Mean ± sd per condition, and each condition's paired difference in test accuracy from ``baseline``."""
+    import pandas as pd
+
+    from ..lessons.augmentation import late_gain, paired_interval, verdict
+
+    runs = pd.DataFrame(read_rows(csv))
+    runs["gap"] = runs["train_accuracy"] - runs["test_accuracy"]
+    test = runs.pivot(index="seed", columns="condition", values="test_accuracy")
+    lines = ["| condition | train accuracy (clean) | test accuracy | gap (train − test) | paired test difference "
+             "vs none [95% t interval] | verdict | late gain (last 10 epochs) | seconds per run |",
+             "|---|---|---|---|---|---|---|---|"]
+    for condition, group in runs.groupby("condition", sort=False):
+        cells = [f"{group[m].mean():.3f} ± {group[m].std(ddof=1):.3f}" for m in ("train_accuracy", "test_accuracy", "gap")]
+        if condition == baseline:
+            diff_cell, verdict_cell = "(control)", ""
+        else:
+            mean, low, high = paired_interval((test[condition] - test[baseline]).dropna())
+            diff_cell, verdict_cell = f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]", verdict(low, high)
+        gain = late_gain(np.mean(np.stack(group["val_curve"].to_list()), axis=0))
+        lines.append(f"| {condition} | {' | '.join(cells)} | {diff_cell} | {verdict_cell} | {gain:+.4f} | "
+                     f"{group['seconds'].mean():.0f} ± {group['seconds'].std(ddof=1):.0f} |")
+    lines.append(f"\nn = {runs['seed'].nunique()} seeds ({sorted(runs['seed'].unique())}), "
+                 f"{int(runs['epochs'].iloc[0])} epochs; mean ± sd over seeds.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..lessons.augmentation import CONDITIONS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--csv", type=Path, default=Path("docs/results/06_augmentation_runs.csv"))
+    parser.add_argument("--table", action="store_true", help="print the summary table of the CSV and stop")
+    args = parser.parse_args(argv)
+    if not args.table:
+        from .. import env
+
+        env.setup(show=False)
+        run(args.conditions, args.seeds, args.epochs, args.csv)
+    print(table(args.csv))
+
+
+if __name__ == "__main__":
+    main()
