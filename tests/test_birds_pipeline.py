@@ -1,6 +1,6 @@
-"""Lesson 07's pipeline: feature cache, Grad-CAM, save/reload, tf.distribute, bad inputs.
+"""Lesson 07's pipeline: feature cache, save/reload, tf.distribute, bad inputs.
 
-Backbones and the weights policy are tested in test_backbones.py."""
+Backbones and the weights policy are tested in test_backbones.py, Grad-CAM in test_gradcam.py."""
 import json
 import os
 import subprocess
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import backbones, birds, features, gradcam, images
+from course_utils import backbones, birds, features, images
 
 keras = pytest.importorskip("keras")
 REPO = Path(__file__).resolve().parents[1]
@@ -74,42 +74,6 @@ def test_weights_fingerprint_tracks_weight_values():
     kernel = model.layers[2].kernel
     kernel.assign(kernel.numpy() + 1.0)
     assert features.weights_fingerprint(model) != before
-
-
-# --- Grad-CAM -----------------------------------------------------------------------------------
-def cam_model_for(size=8):
-    """Feature map = the image itself; class 0's score grows with its mean brightness."""
-    inputs = keras.Input((size, size, 1))
-    fmap = keras.layers.ReLU()(inputs)  # a computed tensor, as a conv layer's output is
-    score = keras.layers.GlobalAveragePooling2D()(fmap)
-    logits = keras.layers.Dense(2, use_bias=False, kernel_initializer=keras.initializers.Constant([[4.0, -4.0]]))(score)
-    return keras.Model(inputs, [fmap, keras.layers.Softmax()(logits)])
-
-
-def test_grad_cam_shape_range_and_location():
-    batch = np.zeros((3, 8, 8, 1), np.float32)
-    batch[0, 1, 2] = batch[1, 6, 5] = batch[2, 3, 3] = 1.0
-    heatmaps, probs = gradcam.grad_cam(cam_model_for(), batch, class_index=0)
-    assert heatmaps.shape == (3, 8, 8) and probs.shape == (3, 2)
-    assert heatmaps.min() >= 0 and heatmaps.max() <= 1 and np.allclose(heatmaps.max(axis=(1, 2)), 1)
-    peaks = [np.unravel_index(h.argmax(), h.shape) for h in heatmaps]
-    assert peaks == [(1, 2), (6, 5), (3, 3)]
-    against, _ = gradcam.grad_cam(cam_model_for(), batch, class_index=1)  # nothing speaks for class 1
-    assert np.all(against == 0)
-    assert gradcam.upsample(heatmaps[0], (32, 32)).shape == (32, 32)
-
-
-def test_grad_cam_through_a_frozen_backbone():
-    """Phase 1's model: no trainable weight between the image and the feature map."""
-    inputs = keras.Input((12, 12, 3))
-    conv = keras.layers.Conv2D(5, 3, activation="relu")
-    conv.trainable = False
-    fmap = conv(inputs)
-    probs = keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling2D()(fmap))
-    images_ = np.random.default_rng(1).uniform(0, 1, (2, 12, 12, 3)).astype("float32")
-    heatmaps, probs_ = gradcam.grad_cam(keras.Model(inputs, [fmap, probs]), images_)
-    assert heatmaps.shape == (2, 10, 10) and probs_.shape == (2, 4)
-    assert 0 <= heatmaps.min() and heatmaps.max() <= 1
 
 
 # --- save and reload ----------------------------------------------------------------------------
