@@ -12,11 +12,11 @@ The package has four parts (``docs/authoring.md`` has the full map):
   ``runs`` (seeds' training subsets, summaries over seeds), ``caching`` (cache keys,
   fingerprints, atomic writes), ``widgets``;
 - ``course_utils.data``: the data stack (``registry``, ``fetch``, ``datasets``,
-  ``birds``, ``bird_sources``, ``images``, ``weights``, ``status``, ``features``);
+  ``birds``, ``bird_sources``, ``images``, ``weights``, ``status``, ``features``, ``cub_species``);
 - ``course_utils.lessons``: plumbing for one lesson's topic (``surfaces``,
   ``convolution``, ``transfer`` and its parts ``transfer_data``, ``transfer_models``,
   ``transfer_runs``, ``transfer_grid``, ``transfer_results``, ``augmentation``,
-  ``gradcam``, ``backbones``);
+  ``gradcam``, ``backbones``, ``finetune``);
 - ``course_utils.tools``: authoring and classroom tools that lessons never import
   (``student``, ``slides``, ``experiments``), run as ``python -m course_utils.tools.X``.
 
@@ -35,10 +35,10 @@ from .env import setup
 
 _SHORT_NAMES = {
     **{name: "data" for name in ("registry", "fetch", "datasets", "birds", "bird_sources", "images", "weights",
-                                 "status", "features")},
+                                 "status", "features", "cub_species")},
     **{name: "lessons" for name in ("surfaces", "convolution", "transfer", "transfer_data", "transfer_models",
                                     "transfer_runs", "transfer_grid", "transfer_results", "augmentation",
-                                    "gradcam", "backbones")},
+                                    "gradcam", "backbones", "finetune")},
 }
 
 
