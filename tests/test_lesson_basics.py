@@ -6,7 +6,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ipywidgets as widgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -121,7 +123,6 @@ def test_plot_decision_boundary_labels_classes_by_name():
 
 
 def test_explorer_draws_the_default_view_and_redraws_on_change():
-    widgets = pytest.importorskip("ipywidgets")
     from course_utils.widgets import explorer
 
     calls = []
@@ -135,7 +136,6 @@ def test_explorer_draws_the_default_view_and_redraws_on_change():
 
 
 def test_explorer_can_skip_the_default_view():
-    widgets = pytest.importorskip("ipywidgets")
     from course_utils.widgets import explorer
 
     calls = []
@@ -144,7 +144,6 @@ def test_explorer_can_skip_the_default_view():
 
 
 def test_explorer_preset_sets_other_controls_then_redraws_once():
-    widgets = pytest.importorskip("ipywidgets")
     from course_utils.widgets import explorer
 
     tuned = {"gd": 0.03, "adam": 0.2}
@@ -160,7 +159,6 @@ def test_explorer_preset_sets_other_controls_then_redraws_once():
 
 
 def test_explorer_rejects_a_preset_for_an_unknown_control():
-    widgets = pytest.importorskip("ipywidgets")
     from course_utils.widgets import explorer
 
     with pytest.raises(ValueError, match="do not exist"):
@@ -168,7 +166,6 @@ def test_explorer_rejects_a_preset_for_an_unknown_control():
 
 
 def test_run_lesson_reports_check_lines_and_tagged_results_only():
-    nbformat = pytest.importorskip("nbformat")
     from course_utils.tools.run_lesson import report_lines
 
     def stream(text):
@@ -184,7 +181,6 @@ def test_run_lesson_reports_check_lines_and_tagged_results_only():
 
 
 def test_run_lesson_refuses_to_write_into_the_lessons_folder(tmp_path):
-    nbformat = pytest.importorskip("nbformat")
     from course_utils.tools.run_lesson import save_executed
 
     lesson = tmp_path / "01_x.ipynb"
