@@ -4,7 +4,8 @@ The source folder is the repository root and this folder only holds the configur
 page is read from where it lives (single source): README.md is the home page, the lessons come from
 ``notebooks/``, the results and the instructor guide from ``docs/``. MyST-NB executes each lesson
 in the profile named by ``COURSE_PROFILE`` (default ``full``) and caches the executed notebook with
-jupyter-cache, one cache per profile, so a rebuild re-runs only the lessons whose code changed.
+jupyter-cache, so a rebuild re-runs only the lessons whose code changed (one cache per profile and
+version of course_utils: see execution_cache.py).
 
 Build by hand (``make site`` does exactly this, after installing requirements-site.txt)::
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(SITE_DIR))
 sys.path.insert(0, str(ROOT))
 
 from course_utils import config as course_config  # noqa: E402  (no TensorFlow import)
+from execution_cache import cache_folder  # noqa: E402
 from toc import RESULTS_DOC, TOC, lesson_docnames  # noqa: E402
 
 # -- Project -------------------------------------------------------------------------------------
@@ -48,7 +50,7 @@ exclude_patterns = ["_build", ".venv*", ".git", "learner", "student", "artifacts
 # -- Lessons: execution --------------------------------------------------------------------------
 COURSE_PROFILE = course_config.get_profile()  # 'full' unless COURSE_PROFILE says otherwise; unknown -> error
 nb_execution_mode = "cache"
-nb_execution_cache_path = str(ROOT / "_build" / "jupyter_cache" / COURSE_PROFILE)
+nb_execution_cache_path = str(cache_folder(ROOT / "_build", COURSE_PROFILE, ROOT / "course_utils"))
 nb_execution_in_temp = False            # run in notebooks/, as a learner does
 nb_execution_timeout = int(os.environ.get("COURSE_SITE_CELL_TIMEOUT", "1800"))
 nb_execution_raise_on_error = True      # a failing lesson fails the build (lesson_errors names lesson and cell)
