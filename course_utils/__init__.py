@@ -13,12 +13,12 @@ The package has four parts (``docs/authoring.md`` has the full map):
   fingerprints, atomic writes), ``widgets``;
 - ``course_utils.data``: the data stack (``registry``, ``fetch``, ``datasets``,
   ``birds``, ``bird_sources``, ``images``, ``weights``, ``status``, ``features``, ``cub_species``);
-- ``course_utils.lessons``: plumbing for one lesson's topic (``surfaces``,
+- ``course_utils.lessons``: plumbing for one lesson's topic (``surfaces``, ``nn_basics``,
   ``convolution``, ``transfer`` and its parts ``transfer_data``, ``transfer_models``,
   ``transfer_runs``, ``transfer_grid``, ``transfer_results``, ``augmentation``,
   ``gradcam``, ``backbones``, ``finetune``);
 - ``course_utils.tools``: authoring and classroom tools that lessons never import
-  (``student``, ``slides``, ``experiments``), run as ``python -m course_utils.tools.X``.
+  (``student``, ``slides``, ``experiments``, ``run_lesson``, ``iris_timing``), run as ``python -m course_utils.tools.X``.
 
 Every module of the data stack and of ``lessons`` stays one short import away:
 ``from course_utils import datasets`` works as well as
@@ -36,7 +36,7 @@ from .env import setup
 _SHORT_NAMES = {
     **{name: "data" for name in ("registry", "fetch", "datasets", "birds", "bird_sources", "images", "weights",
                                  "status", "features", "cub_species")},
-    **{name: "lessons" for name in ("surfaces", "convolution", "transfer", "transfer_data", "transfer_models",
+    **{name: "lessons" for name in ("surfaces", "nn_basics", "convolution", "transfer", "transfer_data", "transfer_models",
                                     "transfer_runs", "transfer_grid", "transfer_results", "augmentation",
                                     "gradcam", "backbones", "finetune")},
 }
