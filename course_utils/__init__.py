@@ -36,9 +36,9 @@ from .env import setup
 _SHORT_NAMES = {
     **{name: "data" for name in ("registry", "fetch", "datasets", "birds", "bird_sources", "images", "weights",
                                  "status", "features", "cub_species")},
-    **{name: "lessons" for name in ("surfaces", "nn_basics", "convolution", "transfer", "transfer_data", "transfer_models",
-                                    "transfer_runs", "transfer_grid", "transfer_results", "augmentation",
-                                    "gradcam", "backbones", "finetune")},
+    **{name: "lessons" for name in ("surfaces", "nn_basics", "convolution", "transfer", "transfer_data",
+                                    "transfer_models", "transfer_runs", "transfer_grid", "transfer_results",
+                                    "augmentation", "gradcam", "backbones", "finetune")},
 }
 
 
