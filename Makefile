@@ -72,5 +72,5 @@ site: $(SITE_STAMP)             ## the course as a website in _build/site (lesso
 	COURSE_STRICT_CHECKS=1 $(BIN)/sphinx-build -b html -c site -d _build/site-doctrees . _build/site
 	@echo "Site: _build/site/index.html  (serve it: python -m http.server -d _build/site)"
 
-test-browser: $(BROWSER_STAMP)  ## after `make site`: every page and link of the site, then the site and JupyterLab in Chromium
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) $(BIN)/python -m pytest -m site tests/test_site.py tests/test_browser.py -p no:cacheprovider --durations=10
+test-browser: $(BROWSER_STAMP)  ## after `make site`: the builder, every page and link of the site, then the site and JupyterLab in Chromium
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) $(BIN)/python -m pytest -m site tests/test_site_build.py tests/test_site.py tests/test_browser.py -p no:cacheprovider --durations=10
