@@ -81,7 +81,13 @@ html_theme_options = {
 }
 
 REPO_URL = os.environ.get("COURSE_REPO_URL", "").strip().rstrip("/")
-if REPO_URL:
+if REPO_URL:   # a Colab button is honest only if the lesson it opens installs course_utils from this repository
+    from colab_cell import lesson_paths, problems
+    from sphinx.errors import ConfigError
+
+    if mismatched := problems(lesson_paths(ROOT / "notebooks"), REPO_URL):
+        raise ConfigError("COURSE_REPO_URL is set, but the lessons' Colab set-up cells disagree:\n  "
+                          + "\n  ".join(mismatched))
     html_theme_options.update({
         "repository_url": REPO_URL,
         "repository_branch": os.environ.get("COURSE_REPO_BRANCH", "main"),
