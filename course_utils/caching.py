@@ -123,6 +123,12 @@ def atomic_write(path: Path | str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def write_bytes_atomically(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_write`: a reader sees the old file or the new one, never half."""
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def _file_mode(path: Path) -> int:
     """Permissions for a new version of ``path``: the old file's, else what ``open`` would give (0666 minus umask)."""
     if path.exists():

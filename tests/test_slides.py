@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_utils import caching
 from course_utils.tools import slides, student
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +95,7 @@ def test_an_interrupted_rewrite_leaves_the_lesson_whole(tmp_path, monkeypatch):
     def crash(*args):
         raise KeyboardInterrupt("interrupted while saving")
 
-    monkeypatch.setattr(student.os, "replace", crash)
+    monkeypatch.setattr(caching.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         slides.main([str(lesson)])
     assert lesson.read_bytes() == before  # not half-written, not rewritten

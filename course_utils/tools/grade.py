@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exercises.gradelog import GRADE_LOG_ENV
-from .student import default_lessons_folder, lesson_files, write_atomically
+from ..caching import write_bytes_atomically
+from .student import default_lessons_folder, lesson_files
 
 GRADED, STOPPED, SKIPPED = "graded", "stopped", "skipped"
 NOT_ANSWERED, NOT_REACHED, NO_CHECK = "not answered", "not reached", "check cell missing"
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in submitted_files(args.submissions):
         rows.append(grade_file(path, args.submissions, lessons, args.profile, timeout, args.lesson))
         print(summary(rows[-1]), flush=True)
-    write_atomically(args.out, csv_text(rows).encode("utf-8"))
+    write_bytes_atomically(args.out, csv_text(rows).encode("utf-8"))
     skipped = sum(row.status == SKIPPED for row in rows)
     print(f"Wrote {args.out}: {len(rows)} file(s), {skipped} skipped, in {time.monotonic() - started:.0f} s")
     return 0

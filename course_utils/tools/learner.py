@@ -22,8 +22,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..caching import write_bytes_atomically
 from .student import (OutputFolderError, SolutionMarkerError, companion_files, default_lessons_folder, lesson_files,
-                      refuse_source_folder, student_notebook_text, write_atomically)
+                      refuse_source_folder, student_notebook_text)
 
 MANIFEST = ".generated.json"
 ADDED, UPDATED, UNCHANGED, KEPT, OFFERED, OFFER_KEPT = ("added", "updated", "unchanged", "kept", "offered",
@@ -61,11 +62,11 @@ def write_manifest(folder: Path, manifest: dict[str, str]) -> None:
     """Save the manifest atomically (a half-written manifest would make every file look edited)."""
     text = json.dumps({"about": "SHA-256 of each file `make learner` generated; do not edit",
                        "files": dict(sorted(manifest.items()))}, indent=1)
-    write_atomically(folder / MANIFEST, (text + "\n").encode("utf-8"))
+    write_bytes_atomically(folder / MANIFEST, (text + "\n").encode("utf-8"))
 
 
 def _write(folder: Path, name: str, content: bytes, manifest: dict[str, str]) -> None:
-    write_atomically(folder / name, content)
+    write_bytes_atomically(folder / name, content)
     manifest[name] = sha256(content)
 
 

@@ -20,7 +20,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .student import default_lessons_folder, lesson_files, write_atomically
+from ..caching import write_bytes_atomically
+from .student import default_lessons_folder, lesson_files
 
 MAX_CELLS = 4  # cells on one slide before a markdown cell opens a subslide
 MAX_CELLS_HARD = 7  # ... or before any cell does
@@ -72,7 +73,7 @@ def write_notebook_atomically(nb: dict, path: Path) -> None:
     import nbformat
 
     text = nbformat.writes(nbformat.from_dict(nb))
-    write_atomically(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
+    write_bytes_atomically(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from ..caching import write_bytes_atomically
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 INDENTED_STUB = 'raise NotImplementedError("your code here")'  # keeps a function body valid Python
@@ -120,28 +120,6 @@ def student_notebook_text(path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and move it into place, so no reader ever sees half a
-    file (an interrupted run leaves the old file or the new one)."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)  # mkstemp makes 0600 files; keep the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def refuse_source_folder(out_dir: Path, sources: Iterable[Path]) -> None:
     """Raise :class:`OutputFolderError` when ``out_dir`` is, contains or is inside a folder in ``sources``."""
     out = out_dir.expanduser().resolve()
@@ -180,10 +158,10 @@ def write_student_versions(notebooks: list[Path], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks:
-        write_atomically(out_dir / path.name, student_notebook_text(path).encode("utf-8"))
+        write_bytes_atomically(out_dir / path.name, student_notebook_text(path).encode("utf-8"))
         written.append(out_dir / path.name)
     for extra in sorted({f for folder in folders for f in companion_files(folder)}):
-        write_atomically(out_dir / extra.name, extra.read_bytes())
+        write_bytes_atomically(out_dir / extra.name, extra.read_bytes())
     return written
 
 
