@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from course_utils import caching
-from course_utils.tools import slides, student
+from course_utils.tools import slides
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
