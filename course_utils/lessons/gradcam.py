@@ -124,7 +124,9 @@ def plot_gradcam_rows(images, rows: dict[str, GradCam | np.ndarray], titles: dic
 
     images, names = np.asarray(images), list(rows)
     n = len(images)
-    fig, axes = plt.subplots(1 + len(names), n, figsize=(2.1 * n + 0.8, 2.2 * (1 + len(names))), squeeze=False)
+    fig = plt.figure(figsize=(2.1 * n + 0.9, 2.2 * (1 + len(names))))
+    grid = fig.add_gridspec(1 + len(names), n + 1, width_ratios=[1.0] * n + [0.06])
+    axes = np.array([[fig.add_subplot(grid[i, j]) for j in range(n)] for i in range(1 + len(names))])
     overlay = None
     for j in range(n):
         photo = np.clip(images[j], 0, 255).astype("uint8")
@@ -145,7 +147,7 @@ def plot_gradcam_rows(images, rows: dict[str, GradCam | np.ndarray], titles: dic
     for i, name in enumerate(["photo", *names]):
         axes[i, 0].set_ylabel(name)
     if overlay is not None:
-        bar = fig.colorbar(overlay, ax=axes[1:, :].ravel().tolist(), fraction=0.025, pad=0.02)
-        bar.set_label("Grad-CAM: share of the map's maximum (red: raises the class score most)")
+        bar = fig.colorbar(overlay, cax=fig.add_subplot(grid[1:, n]))
+        bar.set_label("share of the map's maximum (red: most)")
     fig.suptitle(title, fontweight="bold")
     return axes
