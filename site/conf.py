@@ -44,8 +44,8 @@ extensions = ["myst_nb", "course_site", "page_notes", "lesson_errors"]
 
 # Read only the course's pages from the repository root; skip everything else without walking it.
 include_patterns = ["README.md", "notebooks/[0-9][0-9]_*.ipynb", "notebooks/glossary.md", "docs/instructor.md",
-                    "docs/authoring.md", f"{RESULTS_DOC}.md", "docs/results/*.md", "data/README.md"]
-exclude_patterns = ["_build", ".venv*", ".git", "learner", "student", "artifacts", "site", "**/.ipynb_checkpoints"]
+                    "docs/authoring.md", f"{RESULTS_DOC}.md", "docs/results/*.md", "data/README.md", "site/README.md"]
+exclude_patterns = ["_build", ".venv*", ".git", "learner", "student", "artifacts", "**/.ipynb_checkpoints"]
 
 # -- Lessons: execution --------------------------------------------------------------------------
 COURSE_PROFILE = course_config.get_profile()  # 'full' unless COURSE_PROFILE says otherwise; unknown -> error

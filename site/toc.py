@@ -27,7 +27,8 @@ TOC: dict[str, dict[str, list[str]]] = {
     # document that holds the toctree -> caption -> pages
     "README": {
         "Lessons": lesson_docnames(),
-        "Reference": ["notebooks/glossary", RESULTS_DOC, "docs/instructor", "docs/authoring", "data/README"],
+        "Reference": ["notebooks/glossary", RESULTS_DOC, "docs/instructor", "docs/authoring", "data/README",
+                      "site/README"],
     },
     RESULTS_DOC: {"Results per lesson": results_docnames()},
 }

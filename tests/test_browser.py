@@ -45,7 +45,7 @@ def browser():
     if not CHROMIUM.is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: install it (Debian/Ubuntu: apt-get install chromium) "
                     "or point COURSE_CHROMIUM at a Chromium binary")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright   # imported here: `make test` collects this file without it
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)
@@ -150,6 +150,8 @@ def first_error_output(page) -> str:
 
 
 def test_jupyterlab_runs_lesson_1_and_the_optimiser_widget_redraws_the_plot(page, lab):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.set_default_timeout(60_000)
     page.goto(lab)
     page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=90_000)
@@ -157,12 +159,17 @@ def test_jupyterlab_runs_lesson_1_and_the_optimiser_widget_redraws_the_plot(page
     kernel_idle.first.wait_for(timeout=180_000)   # the kernel is up: Run All would otherwise ask for one
     run_all_cells(page)
     assert not unrun_code_cells(page), f"lesson 1 stopped with an error:\n{first_error_output(page)}"
+    assert WIDGET_ERROR not in page.content(), "a widget failed to render"
     optimiser = page.locator(".widget-dropdown", has=page.locator("label", has_text="optimiser")).locator("select")
+    try:
+        optimiser.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        screenshot(page, "05-lab-lesson-1-no-widget")
+        pytest.fail("lesson 1 ran, but its explorer shows no optimiser control: the widget did not render")
     optimiser.scroll_into_view_if_needed()
     cell = page.locator(".jp-CodeCell", has=optimiser)
     widget_plot = cell.locator(".jupyter-widgets-output-area img, .widget-output img")
     default_plot = cell.locator(".jp-OutputArea-output img").first.evaluate("img => img.src")
-    assert WIDGET_ERROR not in page.content()
     screenshot(page, "05-lab-lesson-1-widget-before")
 
     shown = [default_plot]
