@@ -120,7 +120,8 @@ def test_scan_keeps_every_good_file_and_reports_every_bad_one(folder):
     for name, reason in BAD.items():
         assert reasons[name].startswith(reason), (name, reasons[name])
         assert f"Skipped {name}: {reason}" in scan.report()
-    assert scan.converted == {"CMYK": 1, "I;16": 1, "L": 1, "P": 1, "RGBA": 1} and scan.rotated == 1
+    sixteen_bit = "I;16" if "I;16" in scan.converted else "I"  # Pillow 10.0 opens 16-bit PNGs as "I"
+    assert scan.converted == {"CMYK": 1, sixteen_bit: 1, "L": 1, "P": 1, "RGBA": 1} and scan.rotated == 1
 
 
 def test_truncated_files_are_refused_even_if_pillow_was_told_to_accept_them(folder, monkeypatch):

@@ -185,7 +185,7 @@ def _sixteen_bit_to_gray(image):
     from PIL import Image
 
     values = np.asarray(image, dtype=np.float64)
-    return Image.fromarray(np.round(np.clip(values, 0, 65535) / 257).astype(np.uint8), "L")
+    return Image.fromarray(np.round(np.clip(values, 0, 65535) / 257).astype(np.uint8))  # 2-D uint8: mode L
 
 
 def check_image_file(path: Path) -> str | None:
