@@ -87,6 +87,27 @@ def test_installed_versions_are_the_ones_this_environment_tests():
         assert version(name) in requirement.specifier, f"{name} {version(name)} is installed, expected {requirement}"
 
 
+def readme_version_rows() -> dict[str, dict[str, Version]]:
+    """The README's Versions table: {"newest": {package: version}, "oldest": {...}}."""
+    section = README.split("### Versions", 1)[1].split("\n#", 1)[0]
+    lines = [l for l in section.splitlines() if l.startswith("|")]
+    header = [canonicalize_name(c.strip()) for c in lines[0].strip("|").split("|")][1:]
+    rows = {}
+    for line in lines[2:]:
+        label, *cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[label.split()[0]] = {name: Version(v) for name, v in zip(header, cells)}
+    return rows
+
+
+def test_readme_versions_table_shows_the_tested_ends():
+    rows, ranges = readme_version_rows(), requirements(ROOT / "requirements.txt")
+    assert set(rows) == {"newest", "oldest"} and "tensorflow" in rows["oldest"]
+    for name, oldest in rows["oldest"].items():
+        assert oldest == lower_bound(ranges[name]), f"README says the oldest {name} is {oldest}"
+    for name, newest in rows["newest"].items():
+        assert newest in ranges[name].specifier and newest > rows["oldest"][name], f"README's newest {name}"
+
+
 def test_there_are_notebooks_starting_with_the_welcome():
     assert NOTEBOOKS and NOTEBOOKS[0].name.startswith("00_")
 
