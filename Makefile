@@ -53,7 +53,7 @@ slides: $(BIN)/activate         ## refresh slide metadata, then build HTML slide
 	$(BIN)/jupyter nbconvert --to slides --output-dir _build/slides notebooks/[0-9]*.ipynb
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_MIN)
 
 # ---- The website (issue 13): the course with its outputs, and its tests in a real browser ----
 .PHONY: site test-browser
