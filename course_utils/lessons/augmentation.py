@@ -180,7 +180,8 @@ def late_gain(curve, last: int = 10) -> float:
 def flat_from(curve, tolerance: float = 0.01) -> int:
     """First epoch (1-based) from which a (mean) curve stays within ``tolerance`` of its final level.
 
-    The final level is the mean of the last 5 epochs.
+    The final level is the mean of the last 5 epochs. Returns ``len(curve) + 1`` when even the last
+    epoch is farther than ``tolerance`` from it (the curve never settled).
     """
     curve = np.asarray(curve, dtype=float)
     far = np.flatnonzero(np.abs(curve - curve[-5:].mean()) > tolerance)

@@ -95,7 +95,7 @@ def table(csv: Path, baseline: str = "none") -> str:
         gain = late_gain(np.mean(np.stack(group["val_curve"].to_list()), axis=0))
         lines.append(f"| {condition} | {' | '.join(cells)} | {diff_cell} | {verdict_cell} | {gain:+.4f} | "
                      f"{group['seconds'].mean():.0f} ± {group['seconds'].std(ddof=1):.0f} |")
-    lines.append(f"\nn = {runs['seed'].nunique()} seeds ({sorted(runs['seed'].unique())}), "
+    lines.append(f"\nn = {runs['seed'].nunique()} seeds ({sorted(int(s) for s in runs['seed'].unique())}), "
                  f"{int(runs['epochs'].iloc[0])} epochs; mean ± sd over seeds.")
     return "\n".join(lines)
 
