@@ -287,3 +287,73 @@ def test_summarise_gives_mean_sd_and_count_per_cell():
     stats = transfer.summarise(pd.DataFrame(rows)).set_index("n_train")
     assert stats.loc[100, "mean"] == pytest.approx(0.7) and stats.loc[100, "std"] == pytest.approx(0.1)
     assert stats.loc[100, "count"] == 3 and np.isnan(stats.loc[300, "std"])
+
+
+# ---- reading the grid: paired gains, choices on validation, the rollback report ------------------------
+
+def seed_rows(method, accuracies, n=300, model="cnn", **extra):
+    return [dict(model=model, n_train=n, seed=s, method=method, test_accuracy=a, **extra)
+            for s, a in enumerate(accuracies)]
+
+
+def test_paired_gains_pair_by_seed_and_give_no_interval_for_one_seed():
+    # scratch varies a lot between subsets; the method is 1 point above it on every subset
+    rows = seed_rows("scratch", [0.70, 0.78, 0.74]) + seed_rows("frozen body", [0.711, 0.789, 0.751])
+    rows += seed_rows("scratch", [0.85], n=3000) + seed_rows("frozen body", [0.84], n=3000)
+    gains = transfer.paired_gains(pd.DataFrame(rows)).set_index("n_train")
+    small = gains.loc[300]
+    assert small["seeds"] == 3 and small["gain"] == pytest.approx(0.01, abs=1e-3)
+    assert 0 < small["low"] < 0.01 < small["high"] and small["verdict"] == "helped"   # unpaired, the sds (0.04) swamp it
+    single = gains.loc[3000]
+    assert single["seeds"] == 1 and np.isnan(single["low"]) and single["verdict"] == "1 seed: no interval"
+
+
+def test_choose_on_validation_never_looks_at_test_accuracy():
+    def sweep(lam, val, test):
+        return seed_rows("l2-sp", test, l2sp_lambda=lam, joint_alpha=0.0, val_accuracy=val)
+    rows = sweep(0.01, 0.80, [0.70, 0.71, 0.72]) + sweep(0.1, 0.75, [0.90, 0.91, 0.92])  # test prefers 0.1
+    rows += seed_rows("fine-tune all", [0.69, 0.70, 0.71], l2sp_lambda=0.0, joint_alpha=0.0, val_accuracy=0.79)
+    chosen = transfer.choose_on_validation(pd.DataFrame(rows)).iloc[0]
+    assert chosen["setting"] == 0.01 and chosen["test_accuracy"] == pytest.approx(0.71)
+    assert chosen["gain"] == pytest.approx(0.01) and chosen["seeds"] == 3
+
+
+def test_rollback_report_sets_two_stage_beside_the_frozen_body():
+    rows = seed_rows("frozen body", [0.70, 0.72])
+    rows += seed_rows("two-stage", [0.70, 0.73], stage2_epochs=2, stage2_epochs_kept=0)
+    report = transfer.rollback_report(pd.DataFrame(rows))
+    assert report["two-stage − frozen"].tolist() == [0.0, pytest.approx(0.01)]
+    assert report["stage2_epochs_kept"].tolist() == [0, 0]
+
+
+def test_sweep_legend_promises_no_spread_for_one_seed():
+    import matplotlib
+    matplotlib.use("Agg")
+    one = pd.DataFrame(seed_rows("l2-sp", [0.7], l2sp_lambda=0.01) + seed_rows("l2-sp", [0.72], l2sp_lambda=0.1))
+    legend = lambda ax: " | ".join(t.get_text() for t in ax.get_legend().get_texts())  # noqa: E731
+    assert "1 seed, no error bar" in legend(transfer.plot_sweep(one, "l2sp_lambda", 0.7, "t", "λ"))
+    assert "± 1 sd" not in legend(transfer.plot_sweep(one, "l2sp_lambda", 0.7, "t", "λ"))
+    three = pd.DataFrame(seed_rows("l2-sp", [0.7, 0.71, 0.72], l2sp_lambda=0.01))
+    assert "± 1 sd over 3 seeds" in legend(transfer.plot_sweep(three, "l2sp_lambda", 0.7, "t", "λ"))
+
+
+def test_a_trainer_passed_in_trains_the_run_and_keys_its_row(tmp_path, source):
+    calls = []
+
+    def head_only(model, cfg, x, y, val, **_):
+        calls.append(len(x))
+        return {"epochs": 0}
+
+    def head_only_edited(model, cfg, x, y, val, **_):
+        calls.append(len(x) + 1)
+        return {"epochs": 0}
+
+    assert transfer.trainer_tag(head_only) != transfer.trainer_tag(head_only_edited)
+    cfg = transfer.RunConfig(n_train=20, max_epochs=1, min_steps_per_epoch=2, batch_size=16, method="two-stage",
+                             source="test")
+    path = tmp_path / "r.csv"
+    row = transfer.cached_run(cfg, tiny_data(), source, path, verbose=False, trainer=head_only)
+    assert calls and row["epochs"] == 0 and row["source"].startswith("test|head_only:")
+    plain = transfer.cached_run(cfg, tiny_data(), source, path, verbose=False)   # the built-in two-stage: a new row
+    assert not plain["cached"] and plain["key"] != row["key"]
+    assert transfer.cached_run(cfg, tiny_data(), source, path, verbose=False, trainer=head_only)["cached"]

@@ -9,7 +9,7 @@ an old number.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,24 @@ def _early_stopping(target, x_val, y_val, patience: int):
     return TargetEarlyStopping()
 
 
+def keep_best_weights(target, x_val, y_val, patience: int):
+    """Early stopping on ``target``'s validation loss that restores the best weights (see :func:`_early_stopping`).
+
+    The public name the lesson uses when it writes the two-stage recipe out in Keras.
+    Unlike ``keras.callbacks.EarlyStopping(restore_best_weights=True)`` it also counts the
+    starting weights as a candidate, so a stage that never improves is rolled back
+    (``best_epoch == 0``).
+    """
+    return _early_stopping(target, x_val, y_val, patience)
+
+
+def trainer_tag(trainer) -> str:
+    """Name and hash of a trainer function's bytecode, names and constants: an edited trainer gets a new tag."""
+    code = trainer.__code__
+    consts = [c for c in code.co_consts if not hasattr(c, "co_code")]
+    return f"{trainer.__name__}:{stable_key([code.co_code.hex(), code.co_names, repr(consts)], length=8)}"
+
+
 def _repeat(n: int, cfg: RunConfig, rng) -> np.ndarray:
     """Indices 0..n-1 shuffled and repeated so one epoch has at least ``min_steps_per_epoch`` batches."""
     return np.resize(rng.permutation(n), max(n, cfg.min_steps_per_epoch * cfg.batch_size))
@@ -162,13 +180,15 @@ TRAINERS = {"scratch": _train_everything, "fine-tune all": _train_everything, "f
 
 
 # ---------------------------------------------------------------- one run, cached
-def run_one(cfg: RunConfig, data: dict, source=None) -> dict:
+def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
     """Train one target model as ``cfg`` says and return its test accuracy and cost.
 
     Args:
         data: from :func:`course_utils.lessons.transfer_data.load_target_data` (``x_train, y_train``,
             ``pool, val`` indices, ``x_test, y_test``; for ``joint`` also ``x_source, y_source``).
         source: the source model (None only for ``scratch``).
+        trainer: a function with the signature of the ``_train_*`` functions above that replaces the
+            method's own (lesson 5 passes the two-stage recipe it writes out); None uses ``TRAINERS``.
 
     Returns:
         ``test_accuracy, test_loss, val_accuracy, epochs, seconds``; two-stage rows also
@@ -187,7 +207,7 @@ def run_one(cfg: RunConfig, data: dict, source=None) -> dict:
     if cfg.method != "scratch":
         copy_body(source, model)
     start = time.perf_counter()
-    facts = TRAINERS[cfg.method](model, cfg, data["x_train"][rep], data["y_train"][rep], val,
+    facts = (trainer or TRAINERS[cfg.method])(model, cfg, data["x_train"][rep], data["y_train"][rep], val,
                                  source=source, data=data, rng=rng)
     seconds = time.perf_counter() - start
     test_loss, test_acc = predict_loss_accuracy(model, data["x_test"], data["y_test"])
@@ -196,16 +216,22 @@ def run_one(cfg: RunConfig, data: dict, source=None) -> dict:
             "epochs": facts.pop("epochs"), "seconds": round(seconds, 2), **facts}
 
 
-def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = True) -> dict:
-    """Return the cached row for ``cfg`` from the CSV at ``path``, or run it and add the row."""
+def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = True, trainer=None) -> dict:
+    """Return the cached row for ``cfg`` from the CSV at ``path``, or run it and add the row.
+
+    With a ``trainer`` (see :func:`run_one`) its :func:`trainer_tag` is added to ``cfg.source``, so
+    the row's key changes whenever the trainer's code does.
+    """
     import pandas as pd
 
+    if trainer is not None:
+        cfg = replace(cfg, source=f"{cfg.source}|{trainer_tag(trainer)}")
     key = config_key(cfg)
     path = Path(path)
     table = pd.read_csv(path) if path.exists() else pd.DataFrame()
     if len(table) and (table["key"] == key).any():
         return dict(table[table["key"] == key].iloc[-1], cached=True)
-    row = {"key": key, **asdict(cfg), **run_one(cfg, data, source)}
+    row = {"key": key, **asdict(cfg), **run_one(cfg, data, source, trainer)}
     table = pd.DataFrame([row]) if table.empty else pd.concat([table, pd.DataFrame([row])], ignore_index=True)
     with atomic_write(path) as tmp:   # the whole file, rewritten: a crash leaves the old file intact
         table.to_csv(tmp, index=False)

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..caching import weights_fingerprint
 from ..lessons.transfer_data import load_target_data
 from ..lessons.transfer_grid import N_GRID, SEEDS, advanced_configs, grid_configs, grid_source_model, source_tag
-from ..lessons.transfer_results import complete_seeds, summarise
+from ..lessons.transfer_results import choose_on_validation, complete_seeds, paired_gains, summarise
 from ..lessons.transfer_runs import ADVANCED_METHODS, METHODS, cached_run
 
 DEFAULT_CSV = Path("docs/results/05_transfer_grid.csv")
@@ -61,7 +61,52 @@ def markdown_table(csvs, model: str | None = None) -> str:
                   "| N | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
         lines += [f"| {n} | " + " | ".join(str(v) for v in row) + " |" for n, row in wide.iterrows()]
         lines.append("")
-    return "\n".join(lines + advanced_lines(everything))
+        lines += paired_lines(table[table["model"] == kind], kind)
+    return "\n".join(lines + advanced_lines(everything) + selection_lines(everything))
+
+
+def paired_lines(table, kind: str) -> list[str]:
+    """Markdown rows: each transfer method minus scratch on the same seed, mean and 95 % t interval over seeds."""
+    gains = paired_gains(table)
+    lines = [f"**{kind.upper()}**: method minus scratch, paired by seed (same subset): mean [95 % t interval] "
+             "(seeds), in percentage points", "", "| N | " + " | ".join(METHODS[1:]) + " |",
+             "|---" * len(METHODS) + "|"]
+    for n, rows in gains.groupby("n_train"):
+        cells = {r["method"]: _gain_cell(r) for _, r in rows.iterrows()}
+        lines.append(f"| {n} | " + " | ".join(cells.get(m, "") for m in METHODS[1:]) + " |")
+    return lines + [""]
+
+
+def _gain_cell(r) -> str:
+    """``+1.8 [+0.3, +3.2] (3)`` in points; a single seed has no interval: ``-1.1 (1 seed)``."""
+    if r["seeds"] < 2:
+        return f"{100 * r['gain']:+.1f} (1 seed)"
+    return f"{100 * r['gain']:+.1f} [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}] ({r['seeds']})"
+
+
+def selection_lines(everything) -> list[str]:
+    """Markdown rows: λ and α chosen on validation accuracy, and the chosen setting's test accuracy and gain."""
+    advanced = everything[everything["method"].isin(("fine-tune all",) + ADVANCED_METHODS)]
+    keys = {c for kind in advanced["model"].unique() for c in _advanced_keys(kind)}
+    runs = complete_seeds(advanced[advanced["key"].isin(keys)])
+    if runs.empty or not runs["method"].isin(ADVANCED_METHODS).any():
+        return []
+    lines = ["**λ and α chosen on validation accuracy** (mean over seeds; the test set takes no part in the "
+             "choice), then the chosen setting's test accuracy and its paired gain over plain fine-tuning "
+             "(percentage points, 95 % t interval)", "",
+             "| model | method | chosen | val accuracy | test accuracy | gain over fine-tune all |", "|---" * 6 + "|"]
+    for _, r in choose_on_validation(runs).iterrows():
+        name = "λ" if r["method"] == "l2-sp" else "α"
+        lines.append(f"| {r['model']} | {r['method']} | {name} = {r['setting']:g} | {r['val_accuracy']:.3f} | "
+                     f"{r['test_accuracy']:.3f} | {_gain_cell(r)} |")
+    return lines + [""]
+
+
+def _advanced_keys(kind: str) -> set[str]:
+    """Keys of the recorded advanced sweep of ``kind`` (N = 300, seeds 0-2)."""
+    from ..lessons.transfer_runs import config_key
+
+    return {config_key(c) for c in advanced_configs(kind)}
 
 
 def advanced_lines(everything) -> list[str]:
