@@ -1,8 +1,16 @@
-"""Plumbing for lesson 6 (data augmentation): several random views of one image, drawn in a grid.
+"""Lesson 6 (data augmentation): random views of one image, the lesson's model and runs, and how to read them.
 
-The augmentation layers themselves and the model are built in the lesson. The lesson's
-training subsets and run summaries come from :mod:`course_utils.runs` (shared with
-lesson 5), its learning curves from :func:`course_utils.plots.plot_mean_curves`.
+* :func:`augmented_views`, :func:`plot_views`: several random views of one image, drawn in a grid.
+* :func:`augmentation_pipeline`, :func:`build_small_cnn`, :func:`compile_model`, :func:`train_and_score`: the
+  small CNN, the augmentations the lesson measures and one seeded run. They live here so that the lesson
+  (which prints their source) and ``python -m course_utils.tools.augmentation_runs`` (the recorded
+  experiment) train exactly the same model.
+* :func:`paired_interval`, :func:`verdict`, :func:`late_gain`, :func:`flat_from`, :func:`per_seed_table`:
+  reading the runs (paired t interval over seeds, whether a learning curve still rises, each seed's gap).
+* :func:`augmented_dataset`, :func:`one_epoch`: augmentation in the ``tf.data`` input pipeline.
+
+The training subsets and run summaries come from :mod:`course_utils.runs` (shared with lesson 5), the
+learning curves from :func:`course_utils.plots.plot_mean_curves`.
 """
 from __future__ import annotations
 
