@@ -116,3 +116,6 @@ def test_status_table_and_prefetch(mirrored):
     after = status.dataset_status().set_index("dataset")
     assert (after.loc["mnist", "status"] == "verified").all()
     assert after.loc["birds (prepared)", "status"] == "prepared"
+    photo = next(birds.birds_dir().glob("*/*.jpg"))
+    photo.unlink()  # the table re-checks the folder, not just its completion marker
+    assert status.dataset_status().set_index("dataset").loc["birds (prepared)", "status"] == "damaged"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import config
-from .birds import BIRD_SPECIES, birds_dir, fetch_birds
+from .birds import BIRD_SPECIES, birds_dir, fetch_birds, prepared_birds_problem
 from .fetch import DataUnavailableError, cache_path, fetch_file, file_status
 from .registry import BACKBONES, REGISTRY, backbone_spec, files_of
 
@@ -15,7 +15,8 @@ def dataset_status(include_weights: bool = True):
     """A table (pandas DataFrame) of every course file: status, size and cache path.
 
     Status is ``verified`` (checksum matches), ``corrupt``, ``missing``, or for the
-    prepared bird folder ``prepared``.
+    prepared bird folder ``prepared`` (re-checked against its record: count and split file)
+    or ``damaged`` (a record exists but the folder no longer matches it).
     """
     import pandas as pd
 
@@ -29,10 +30,18 @@ def dataset_status(include_weights: bool = True):
     birds = birds_dir()
     rows.append({"dataset": "birds (prepared)", "file": f"{len(BIRD_SPECIES)} species folders",
                  "size (MB)": round(_folder_size(birds) / 1e6, 1),
-                 "status": "prepared" if (birds / ".complete").exists() else "missing", "path": str(birds)})
+                 "status": _birds_status(birds), "path": str(birds)})
     rows.append({"dataset": "iris", "file": "(bundled with scikit-learn)", "size (MB)": 0.0,
                  "status": "verified", "path": "sklearn.datasets.load_iris"})
     return pd.DataFrame(rows)
+
+
+def _birds_status(folder) -> str:
+    """``prepared`` when the folder passes the same cheap check lessons run before use."""
+    problem = prepared_birds_problem(folder)
+    if problem is None:
+        return "prepared"
+    return "missing" if not folder.exists() or "never completed" in problem else "damaged"
 
 
 def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True,
