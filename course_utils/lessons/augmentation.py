@@ -214,13 +214,17 @@ def per_seed_table(runs, baseline: str = "none"):
 def augmented_dataset(x, y, pipeline, batch_size: int = 32):
     """A ``tf.data`` dataset of ``(x, y)`` batches with ``pipeline`` applied in training mode to the images only.
 
-    Use it for the training data; feed validation and test data without it.
+    Use it for the training data; feed validation and test data without it. ``prefetch`` lets the CPU
+    augment the next batches while the model trains on the current one. It does not shuffle, so that the
+    lesson can compare every image with its original; a real training pipeline adds ``.shuffle(len(x))``
+    before ``.batch`` (``fit(shuffle=True)`` does not shuffle a ``tf.data`` dataset).
     """
     import tensorflow as tf
 
     return (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
             .map(lambda images, labels: (pipeline(images, training=True), labels),
-                 num_parallel_calls=tf.data.AUTOTUNE))
+                 num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def one_epoch(dataset) -> tuple[np.ndarray, np.ndarray]:
