@@ -125,7 +125,8 @@ def plot_accuracy_vs_n(table, model: str, methods=METHODS, ax=None, title: str |
     ax.set_xscale("log")
     ax.set(title=title or f"{model.upper()}: Fashion-MNIST test accuracy vs training-set size",
            xlabel="target training-set size N (images, log scale)", ylabel="test accuracy")
-    ax.legend(title="method (band: ± 1 sd over seeds;\nno band where one seed)", loc="upper left", fontsize="small")
+    ax.legend(title="band: ± 1 sd over seeds (no band where a point rests on one seed)", loc="upper center",
+              bbox_to_anchor=(0.5, -0.2), ncol=len(methods), fontsize="small", title_fontsize="small")
     return ax
 
 
