@@ -8,13 +8,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from course_utils import backbones, birds, features, images
 
-keras = pytest.importorskip("keras")
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -33,7 +33,8 @@ def test_no_device_is_an_error():
 
 
 def test_mirrored_strategy_has_one_replica_per_device():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
     devices = finetune.replica_devices([], cpus[:1])
     assert tf.distribute.MirroredStrategy(devices).num_replicas_in_sync == len(devices) == 1
@@ -41,7 +42,8 @@ def test_mirrored_strategy_has_one_replica_per_device():
 
 def test_batchnorm_probe_matches_what_fit_does(monkeypatch):
     """The probe reports the installed Keras; forcing BN into inference mode flips its answer."""
-    keras = pytest.importorskip("keras")
+    import keras
+
     observed = finetune.batchnorm_obeys_training_false()
     real_call = keras.layers.BatchNormalization.call
     monkeypatch.setattr(keras.layers.BatchNormalization, "call",

@@ -1,11 +1,11 @@
 """Grad-CAM (lesson 07): the pre-softmax score, undefined maps said out loud, a case with a known answer."""
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from course_utils import gradcam
 
-keras = pytest.importorskip("keras")
-tf = pytest.importorskip("tensorflow")
 
 SIZE = 8   # image side; quadrants are 4 x 4
 
