@@ -30,7 +30,7 @@ $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	touch $(BIN_MIN)/activate
 
 test-min: $(BIN_MIN)/activate   ## the same tests in .venv-min, at every lower bound of requirements.txt (requirements-min.txt)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=10
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=10
 
 unit: $(BIN)/activate           ## unit tests only (fast)
 	$(BIN)/python -m pytest tests
