@@ -31,7 +31,7 @@ def batch():
 
 
 @pytest.mark.parametrize("name", ["flip", "rotation", "zoom", "translation", "contrast"])
-def test_augmentation_layers_are_identity_at_inference_and_random_in_training(name, batch):
+def test_keras_behaviour_augmentation_layers_are_identity_at_inference_and_random_in_training(name, batch):
     layer = _layers()[name]
     assert np.array_equal(np.asarray(layer(batch, training=False)), batch)
     trained = np.asarray(layer(batch, training=True))
@@ -39,7 +39,7 @@ def test_augmentation_layers_are_identity_at_inference_and_random_in_training(na
     assert not np.allclose(trained, batch)
 
 
-def test_a_model_with_augmentation_predicts_deterministically(batch):
+def test_keras_behaviour_a_model_with_augmentation_predicts_deterministically(batch):
     import keras
     from keras import layers
 
