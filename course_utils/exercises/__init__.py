@@ -105,7 +105,12 @@ def hint(exercise_id: str) -> None:
 
 def solution(exercise_id: str) -> None:
     """Print the solution of an exercise, read from the instructor notebook in ``notebooks/``."""
-    code = solutions.solution_code(exercise_id, lesson_number(exercise_id))
+    try:
+        code = solutions.solution_code(exercise_id, lesson_number(exercise_id))
+    except solutions.NoInstructorNotebooks as err:
+        print(f"Exercise {exercise_id}: no solutions here. {err}\nIf your instructor handed out this notebook on "
+              "its own, the solutions are not part of your edition: ask them, or try cu.hint() first.")
+        return
     print(f"# Solution of exercise {exercise_id}: paste it into the answer cell, read it, run it.\n{code}")
 
 

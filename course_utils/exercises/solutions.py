@@ -21,6 +21,10 @@ class SolutionNotFound(LookupError):
     """The instructor notebook, or the solution cell in it, cannot be found."""
 
 
+class NoInstructorNotebooks(SolutionNotFound):
+    """No ``notebooks/`` folder is reachable: this edition was handed out without the solutions."""
+
+
 def notebook_folders() -> list[Path]:
     """Folders that may hold the instructor notebooks, most likely first."""
     folders = []
@@ -38,8 +42,9 @@ def lesson_notebook(lesson: int) -> Path:
         matches = sorted(folder.glob(f"{lesson:02d}_*.ipynb"))
         if matches:
             return matches[0]
-    raise SolutionNotFound(f"cannot find the notebook of lesson {lesson}: no notebooks/{lesson:02d}_*.ipynb in the "
-                           "course checkout. Run this from inside the course folder (or its learner/ folder).")
+    raise NoInstructorNotebooks(f"cannot find the notebook of lesson {lesson}: no notebooks/{lesson:02d}_*.ipynb "
+                                "in the course checkout. Run this from inside the course folder (or its learner/ "
+                                "folder).")
 
 
 def solution_cell(notebook: Path, exercise_id: str) -> str:
