@@ -108,6 +108,20 @@ def test_a_new_lesson_is_added_and_the_others_are_untouched(course):
     assert (target / "02_lesson.ipynb").exists() and (target / "00_lesson.ipynb").read_bytes() == edited
 
 
+def test_a_deleted_offer_is_not_offered_again_until_the_lesson_changes(course):
+    source, target = course
+    learner.update_learner_edition(source, target)
+    _edit(target / "01_lesson.ipynb", "1")
+    nbformat.write(_lesson(1, "second version"), source / "01_lesson.ipynb")
+    learner.update_learner_edition(source, target)
+    (target / "01_lesson.updated.ipynb").unlink()  # the learner looked at the offer and declined it
+    assert _actions(learner.update_learner_edition(source, target))["01_lesson.ipynb"] == "kept"
+    assert not (target / "01_lesson.updated.ipynb").exists()
+    nbformat.write(_lesson(1, "third version"), source / "01_lesson.ipynb")  # a newer lesson is offered again
+    assert _actions(learner.update_learner_edition(source, target))["01_lesson.ipynb"] == "offered"
+    assert "third version" in (target / "01_lesson.updated.ipynb").read_text(encoding="utf-8")
+
+
 def test_an_edited_offer_is_not_overwritten_either(course):
     source, target = course
     learner.update_learner_edition(source, target)

@@ -87,6 +87,8 @@ def place(folder: Path, name: str, content: bytes, manifest: dict[str, str]) -> 
         return Outcome(name, KEPT)
     offer = offered_name(name)
     offer_path = folder / offer
+    if not offer_path.exists() and manifest.get(offer) == new:
+        return Outcome(name, KEPT)  # this very version was offered and the learner deleted it: do not insist
     if offer_path.exists() and sha256(offer_path.read_bytes()) not in (manifest.get(offer), new):
         return Outcome(name, OFFER_KEPT, offer)  # the learner works in the offered copy too: leave it
     _write(folder, offer, content, manifest)
@@ -119,7 +121,8 @@ def describe(outcome: Outcome) -> str | None:
     """One line for the learner about a file, or None when there is nothing to say."""
     if outcome.action == OFFERED:
         return (f"  kept your copy of {outcome.name}; the updated lesson is beside it: {outcome.offer} "
-                "(compare them, copy over what you need, then delete the one you do not want)")
+                "(compare them, copy over what you need, then delete the one you do not want; a deleted offer "
+                "comes back only when the lesson changes again)")
     if outcome.action == OFFER_KEPT:
         return (f"  kept your copy of {outcome.name} and your edits in {outcome.offer}; the lesson changed again: "
                 f"delete or rename {outcome.offer} and run `make learner` to receive the newest version")
