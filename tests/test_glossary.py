@@ -234,7 +234,10 @@ FIRST_IN_PATTERNS = {
     "inference-mode": [r"inference mode", r"training=(False|True)"],
     "keras-format": [r"\.keras\b"],
     "kernel": [r"(?<!weight matrix its \*)\bkernels?\b"],  # lesson 2's "*kernel*" is a Dense weight matrix
-    "learning-rate-schedule": [r"learning[- ]rate schedule", r"decaying learning rate", r"cosine"],
+    "learning-rate-schedule": [r"learning[- ]rate schedule", r"decaying learning rate",
+                               r"cosine (decay|curve|schedule)"],  # lesson 3's "cosine similarity" is not one
+    # lesson 1 names it only in a solution comment, "(a logistic regression)"; lesson 2 teaches it
+    "logistic-regression": [r"(?<!\(a )logistic regression"],
     "logit": [r"\blogits?\b", r"scores \$z\$", r"score z\b"],
     "max-pooling": [r"max[- ]pooling", r"MaxPooling"],
     "mean-squared-error": [r"mean squared error", r"\bMSE\b"],

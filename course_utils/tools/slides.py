@@ -4,7 +4,8 @@ Rules (computed from the cells' content only, so running the command twice chang
 
 * a markdown cell that opens with a ``#`` or ``##`` heading starts a **slide**;
 * a ``###`` (or deeper) heading starts a **subslide** (reveal.js: a slide below);
-* a cell tagged ``solution`` is **skipped** (solutions are not projected);
+* a cell tagged ``solution`` is **skipped** (solutions are not projected), and so is one tagged
+  ``remove-cell`` (left out of every rendered edition, e.g. the Colab set-up cell);
 * any other cell continues the current slide (``-``), except that once a slide holds
   ``MAX_CELLS`` cells the next markdown cell starts a subslide, so no slide overflows;
 * a cell an author marked ``notes`` (speaker notes) stays ``notes``.
@@ -40,7 +41,7 @@ def slide_types(cells: list[dict]) -> list[str]:
     for cell in cells:
         meta = cell.get("metadata", {})
         level = heading_level(cell["source"]) if cell["cell_type"] == "markdown" else 0
-        if "solution" in meta.get("tags", []):
+        if {"solution", "remove-cell"} & set(meta.get("tags", [])):
             kind = "skip"
         elif meta.get("slideshow", {}).get("slide_type") == "notes":
             kind = "notes"
