@@ -124,7 +124,7 @@ def plot_gradcam_rows(images, rows: dict[str, GradCam | np.ndarray], titles: dic
 
     images, names = np.asarray(images), list(rows)
     n = len(images)
-    fig = plt.figure(figsize=(2.1 * n + 0.9, 2.2 * (1 + len(names))), layout="none")  # colour bar in its own column
+    fig = plt.figure(figsize=(2.5 * n + 0.9, 2.3 * (1 + len(names))), layout="none")  # colour bar in its own column
     grid = fig.add_gridspec(1 + len(names), n + 1, width_ratios=[1.0] * n + [0.06])
     axes = np.array([[fig.add_subplot(grid[i, j]) for j in range(n)] for i in range(1 + len(names))])
     overlay = None
