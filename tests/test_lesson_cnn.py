@@ -30,20 +30,35 @@ def cell_defining(path: Path, pattern: str) -> str:
     return found[0]
 
 
-def run_cell(path: Path, pattern: str, functions_only: bool = False) -> dict:
-    """Execute the cell matching ``pattern`` in a fresh namespace with NumPy and Keras, return the namespace.
+def _is_constant(node) -> bool:
+    """True for ``NAME = <literal>`` (a tuple of strings, a number...): settings a function may read."""
+    import ast
 
-    With ``functions_only`` only the cell's ``def`` statements run (not the demo lines that use lesson data).
+    if not isinstance(node, ast.Assign):
+        return False
+    try:
+        ast.literal_eval(node.value)
+    except ValueError:
+        return False
+    return True
+
+
+def run_cell(path: Path, pattern: str, functions_only: bool = False, **names) -> dict:
+    """Execute the cell matching ``pattern`` in a fresh namespace with NumPy, pandas and Keras, return the namespace.
+
+    With ``functions_only`` only the cell's ``def`` statements and literal constants run (not the demo lines
+    that use lesson data). ``names`` are added to the namespace first (lesson values a cell needs).
     """
     import ast
 
     import keras
+    import pandas as pd
     from keras import layers
 
     tree = ast.parse(cell_defining(path, pattern))
     if functions_only:
-        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-    ns = {"np": np, "keras": keras, "layers": layers}
+        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef) or _is_constant(node)]
+    ns = {"np": np, "pd": pd, "keras": keras, "layers": layers, **names}
     exec(compile(tree, path.name, "exec"), ns)
     return ns
 
@@ -58,7 +73,7 @@ def test_lesson_conv2d_matches_scipy_and_keras_with_strides():
     from scipy.signal import correlate2d
     import keras
 
-    conv2d = run_cell(LESSON_3, r"^def conv2d", functions_only=True)["conv2d"]
+    conv2d = run_cell(LESSON_3, r"^def conv2d\(", functions_only=True)["conv2d"]
     rng = np.random.default_rng(0)
     image, kernel = rng.normal(size=(12, 10)), rng.normal(size=(3, 3))
     assert np.allclose(conv2d(image, kernel), correlate2d(image, kernel, mode="valid"))
@@ -71,7 +86,7 @@ def test_lesson_conv2d_matches_scipy_and_keras_with_strides():
 
 def test_lesson_conv2d_detects_a_flipped_kernel():
     """Convolution as deep learning defines it does not flip the kernel: a flipped one gives another map."""
-    conv2d = run_cell(LESSON_3, r"^def conv2d", functions_only=True)["conv2d"]
+    conv2d = run_cell(LESSON_3, r"^def conv2d\(", functions_only=True)["conv2d"]
     image = np.arange(25.0).reshape(5, 5) ** 2
     kernel = np.array([[1.0, 2.0], [0.0, -1.0]])
     assert not np.allclose(conv2d(image, kernel), conv2d(image, kernel[::-1, ::-1]))
@@ -87,6 +102,96 @@ def test_lesson_max_pool_matches_keras_and_drops_odd_edge():
     assert np.allclose(max_pool(feature_map), expected)
 
 
+def test_lesson_conv2d_multi_sums_over_channels_like_keras():
+    """The hand-written multi-channel convolution: one kernel per input channel per filter, summed, plus bias."""
+    import keras
+
+    conv2d = run_cell(LESSON_3, r"^def conv2d\(", functions_only=True)["conv2d"]
+    conv2d_multi = run_cell(LESSON_3, r"^def conv2d_multi", functions_only=True, conv2d=conv2d)["conv2d_multi"]
+    rng = np.random.default_rng(3)
+    image, kernels, bias = rng.normal(size=(9, 7, 4)), rng.normal(size=(3, 3, 4, 5)), rng.normal(size=5)
+    layer = keras.layers.Conv2D(5, 3)
+    layer.build((None, 9, 7, 4))
+    layer.set_weights([kernels, bias])
+    expected = layer(image[None].astype("float32")).numpy()[0]
+    assert conv2d_multi(image, kernels, bias).shape == (7, 5, 5)
+    assert np.allclose(conv2d_multi(image, kernels, bias), expected, atol=1e-4)
+
+
+def test_lesson_receptive_fields_follow_the_formula_and_the_measurement():
+    """r = r + (k - 1) j, j = j s: 3, 4, 8, 10 px for the small CNN; a stride-2 convolution doubles the jump."""
+    import keras
+    from keras import layers
+
+    from course_utils import models
+
+    fields = run_cell(LESSON_3, r"^def receptive_fields", functions_only=True)["receptive_fields"]
+    measured = run_cell(LESSON_3, r"^def measured_receptive_field", functions_only=True)["measured_receptive_field"]
+    cnn = models.build_mnist_cnn()
+    table = fields(cnn)
+    assert table["receptive field r (px)"].tolist() == [3, 4, 8, 10]
+    assert table["jump j (px)"].tolist() == [1, 2, 2, 4]
+    assert [measured(cnn, name) for name in ("conv1", "conv2", "pool2")] == [(3, 3), (8, 8), (10, 10)]
+    strided = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(2, 5, strides=2, name="a"),
+                                layers.Conv2D(2, 3, name="b")])
+    assert fields(strided)["receptive field r (px)"].tolist() == [5, 9]
+    assert measured(strided, "b") == (9, 9)
+
+
+def test_selectivity_tool_repeats_the_lessons_measurement():
+    """``python -m course_utils.tools.selectivity_seeds`` runs the lesson's functions and settings, not a variant."""
+    import keras
+
+    from course_utils import models
+    from course_utils.tools import selectivity_seeds as tool
+
+    lesson = run_cell(LESSON_3, r"^def class_profiles", functions_only=True)
+    lesson.update(run_cell(LESSON_3, r"^def selectivity", functions_only=True))
+    assert (lesson["STAGES"], lesson["POOLINGS"]) == (tool.STAGES, tool.POOLINGS)
+    keras.utils.set_random_seed(0)
+    cnn = models.build_mnist_cnn()
+    rng = np.random.default_rng(4)
+    images, labels = rng.random((60, 28, 28, 1)).astype("float32"), np.arange(60) % 10
+    ours, theirs = lesson["class_profiles"](cnn, images, labels, batch=25), tool.class_profiles(cnn, images, labels)
+    assert ours.keys() == theirs.keys() and len(ours) == 10
+    for key in ours:
+        assert np.allclose(ours[key], theirs[key], atol=1e-5), key
+        assert lesson["selectivity"](ours[key]) == pytest.approx(tool.selectivity(theirs[key]))
+    settings = run_cell(LESSON_3, r"^N_TRAIN = ", cu=_FullProfile())
+    source = "\n".join(code_cells(LESSON_3))
+    assert (settings["N_TRAIN"], settings["N_TEST"], settings["EPOCHS"], settings["BATCH_SIZE"]) == (
+        tool.N_TRAIN, tool.N_TEST, tool.EPOCHS, tool.BATCH_SIZE)
+    assert [float(rate) for rate in re.findall(r"learning_rate=([0-9.e-]+)", source)] == [tool.LEARNING_RATE]
+    assert [float(split) for split in re.findall(r"validation_split=([0-9.]+)", source)] == [tool.VAL_SPLIT]
+
+
+def test_selectivity_tool_claims_can_fail():
+    """The tool's tally of the lesson's statements says no for a table where training changed nothing."""
+    import pandas as pd
+
+    from course_utils.tools import selectivity_seeds as tool
+
+    index = pd.MultiIndex.from_product([tool.POOLINGS, ("pixels",) + tool.STAGES], names=["pooling", "stage"])
+    flat = pd.DataFrame({"untrained": 0.2, "trained": 0.2, "change": 0.0}, index=index)
+    assert not any(test(flat) for test in tool.CLAIMS.values())
+    learned = flat.copy()
+    learned.loc[("per position", "conv2"), ["untrained", "change"]] = [0.15, 0.15]
+    for pooling in tool.POOLINGS:
+        learned.loc[(pooling, "conv1"), ["trained", "change"]] = [0.1, -0.1]
+        learned.loc[(pooling, "conv2"), ["trained", "change"]] = [0.3, 0.1]
+        learned.loc[(pooling, "pool2"), ["trained", "change"]] = [0.3, 0.1]
+        learned.loc[(pooling, "head"), ["trained", "change"]] = [0.9, 0.7]
+    assert all(test(learned) for test in tool.CLAIMS.values())
+
+
+class _FullProfile:
+    """Stands in for ``course_utils`` in a parameter cell: ``by_profile`` returns the full-profile value."""
+
+    @staticmethod
+    def by_profile(full, smoke):
+        return full
+
+
 def test_lesson_selectivity_is_zero_for_flat_and_one_for_single_class_channels():
     selectivity = run_cell(LESSON_3, r"^def selectivity", functions_only=True)["selectivity"]
     flat = np.ones((10, 4))
@@ -98,12 +203,40 @@ def test_lesson_selectivity_is_zero_for_flat_and_one_for_single_class_channels()
 
 # ---- lesson 4: the source models are the shared builders, and the saved-file contract -------------
 
-@pytest.mark.parametrize("variable, builder", [("mlp", "build_mnist_mlp"), ("cnn", "build_mnist_cnn")])
-def test_lesson_4_models_equal_the_shared_builders(variable, builder):
+@pytest.mark.parametrize("path, variable, builder", [(LESSON_4, "mlp", "build_mnist_mlp"),
+                                                     (LESSON_4, "cnn", "build_mnist_cnn"),
+                                                     (LESSON_3, "cnn", "build_mnist_cnn")])
+def test_lesson_models_equal_the_shared_builders(path, variable, builder):
+    """The lessons build their models in plain sight; the seed tools and lesson 5 use the builders."""
     from course_utils import models
 
-    lesson_model = run_cell(LESSON_4, rf"^{variable} = keras\.Sequential\(")[variable]
+    lesson_model = run_cell(path, rf"^{variable} = keras\.Sequential\(")[variable]
     assert architecture(lesson_model) == architecture(getattr(models, builder)())
+
+
+def test_pretrain_tool_uses_the_lessons_settings():
+    """``python -m course_utils.tools.pretrain_seeds`` trains with lesson 4's full-profile settings and callback."""
+    from course_utils.tools import pretrain_seeds as tool
+
+    settings = run_cell(LESSON_4, r"^N_TRAIN = ", cu=_FullProfile())
+    assert (settings["N_TRAIN"], settings["N_TEST"], settings["VAL_FRACTION"], settings["BATCH_SIZE"],
+            settings["LEARNING_RATE"], settings["PATIENCE"]) == (
+        tool.N_TRAIN, tool.N_TEST, tool.VAL_FRACTION, tool.BATCH_SIZE, tool.LEARNING_RATE, tool.PATIENCE)
+    assert (settings["MLP_EPOCHS"], settings["CNN_EPOCHS"]) == (tool.EPOCHS["mlp"], tool.EPOCHS["cnn"])
+    source = "\n".join(code_cells(LESSON_4))
+    assert f"np.random.default_rng({tool.SPLIT_SEED})" in source
+    assert f"alpha={tool.FINAL_FRACTION}" in source
+    assert 'EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)' in source
+
+
+def test_lesson_4_lists_every_confusion_at_the_maximum():
+    """The most frequent mistake is reported with its ties (two pairs at 6 are both named)."""
+    y_test = np.array([5] * 6 + [7] * 6 + [1] * 3 + [0, 1, 2])
+    cnn_pred = np.array([3] * 6 + [2] * 6 + [4] * 3 + [0, 1, 2])
+    ns = run_cell(LESSON_4, r"^most = confusion\.max\(\)", y_test=y_test, cnn_pred=cnn_pred)
+    assert ns["top_pairs"] == [(5, 3), (7, 2)] and ns["most"] == 6
+    ns = run_cell(LESSON_4, r"^most = confusion\.max\(\)", y_test=y_test[3:], cnn_pred=cnn_pred[3:])
+    assert ns["top_pairs"] == [(7, 2)] and ns["tie"] == ""
 
 
 def test_lesson_4_saves_the_paths_lesson_5_loads(monkeypatch):
@@ -166,8 +299,43 @@ def test_convolution_plots_draw_the_expected_grids():
     kernels = {"blur": np.full((3, 3), 1 / 9), "edge": np.array([[-1, 0, 1]] * 3, float)}
     axes = convolution.plot_kernel_outputs(kernels, {k: np.random.rand(26, 26) for k in kernels})
     assert axes.shape == (2, 2)
-    assert len(convolution.plot_feature_maps(np.random.rand(26, 26, 12), "maps", ncols=8).flat) == 16
-    assert len(convolution.plot_filters(np.random.randn(3, 3, 1, 32)).flat) == 32
+    assert len(axes[0, 0].figure.axes) == 4 + 2, "each output panel has its colour bar"
+    assert len(convolution.plot_feature_maps(np.random.rand(26, 26, 12), "maps", ncols=8)[""].flat) == 16
     ax = convolution.plot_class_profiles(np.random.rand(10, 32), [str(i) for i in range(10)], "profiles")
     assert ax.get_title() == "profiles"
+    plt.close("all")
+
+
+def test_filter_grids_share_one_symmetric_scale_with_a_colour_bar():
+    """Before and after training on the same red-blue scale, so magnitudes compare across the two grids."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import convolution
+
+    before, after = 0.1 * np.random.randn(3, 3, 1, 32), np.random.randn(3, 3, 1, 32)
+    grids = convolution.plot_filters({"before": before, "after": after})
+    limits = {image.get_clim() for axes in grids.values() for ax in axes.flat for image in ax.get_images()}
+    assert limits == {(-np.abs(after).max(), np.abs(after).max())}
+    assert sum(len(axes.flat) for axes in grids.values()) == 64
+    figure = next(iter(grids.values()))[0, 0].figure
+    assert any(ax.get_ylabel() == "weight" for ax in figure.axes), "a colour bar labelled 'weight'"
+    plt.close("all")
+
+
+def test_feature_maps_share_one_scale_per_block():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import convolution
+
+    maps = {"untrained": np.random.rand(26, 26, 8), "trained": 3 * np.random.rand(26, 26, 8)}
+    blocks = convolution.plot_feature_maps(maps, "maps", limit=4)
+    for name, axes in blocks.items():
+        limits = {image.get_clim() for ax in axes.flat for image in ax.get_images()}
+        assert limits == {(0.0, float(maps[name][..., :4].max()))}
     plt.close("all")
