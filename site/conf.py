@@ -71,7 +71,6 @@ myst_heading_anchors = 3
 # -- HTML ----------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "Deep learning and transfer learning"
-html_last_updated_fmt = ""
 html_copy_source = True                 # _sources/ holds each lesson's .ipynb for the download button
 html_theme_options = {
     "home_page_in_toc": True,
