@@ -83,7 +83,9 @@ def _trained_iris_weights(x_bytes: bytes, y_bytes: bytes) -> list:
 
 
 def lesson_3(tmp_path, monkeypatch):
-    ns = definitions(3, "conv2d", "max_pool", "KERNELS", "cnn")
+    ns = definitions(3, "conv2d", "max_pool", "identity", "outline")
+    ns["identity"][1, 1] = 1.0          # the lesson's next line (an item assignment, not a definition)
+    definitions(3, "KERNELS", "cnn", ns=ns)
     rng = np.random.default_rng(0)
     digit = rng.random((28, 28))
     edge_maps = [ns["conv2d"](digit, ns["KERNELS"][name]) for name in ("vertical edge", "horizontal edge")]
