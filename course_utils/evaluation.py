@@ -1,15 +1,12 @@
 """Evaluating classifiers: per-class metrics as a table, and which examples are misclassified.
 
-The gallery of mistakes is :func:`course_utils.plots.plot_mistakes` (general plots live in ``plots``);
-``evaluation.plot_mistakes`` remains as a name for it, used by lesson 4.
+The gallery of mistakes is :func:`course_utils.plots.plot_mistakes` (general plots live in ``plots``).
 """
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
-
-from .plots import plot_mistakes  # noqa: F401  (the figure lives in plots; lesson 4 calls it from here)
 
 
 def classification_table(y_true, y_pred, class_names: Sequence[str]):
