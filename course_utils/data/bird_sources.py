@@ -108,10 +108,16 @@ def _pooch_quiet():
 
     logger = pooch.get_logger()
     level = logger.level
+
+    def drop_info(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
     logger.setLevel(logging.WARNING)
+    logger.addFilter(drop_info)  # also holds when something re-enabled INFO on pooch's logger meanwhile
     try:
         yield
     finally:
+        logger.removeFilter(drop_info)
         logger.setLevel(level)
 
 
