@@ -22,13 +22,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import config
 from ..caching import weights_fingerprint
 from ..lessons.transfer_data import load_target_data
 from ..lessons.transfer_grid import N_GRID, SEEDS, advanced_configs, grid_configs, grid_source_model, source_tag
 from ..lessons.transfer_results import choose_on_validation, complete_seeds, paired_gains, summarise
 from ..lessons.transfer_runs import ADVANCED_METHODS, METHODS, cached_run
 
-DEFAULT_CSV = Path("docs/results/05_transfer_grid.csv")
+DEFAULT_CSV = (config.repo_root() or Path.cwd()) / "docs" / "results" / "05_transfer_grid.csv"  # not cwd-relative
 
 
 def run_configs(cfgs: list, csv: Path) -> None:
