@@ -98,7 +98,7 @@ def lesson_3(tmp_path, monkeypatch):
 
 
 def lesson_4(tmp_path, monkeypatch):
-    from course_utils import evaluation, models
+    from course_utils import evaluation, models, plots
 
     import keras
 
@@ -114,7 +114,7 @@ def lesson_4(tmp_path, monkeypatch):
     mlp_proba /= mlp_proba.sum(axis=1, keepdims=True)
     mlp.save(tmp_path / "mlp.keras")
     cnn.save(tmp_path / "cnn.keras")
-    return {"np": np, "plt": plt, "keras": keras, "evaluation": evaluation, "x_test": x_test, "y_test": y_test,
+    return {"np": np, "plt": plt, "keras": keras, "evaluation": evaluation, "plots": plots, "x_test": x_test, "y_test": y_test,
             "cnn_pred": noisy(y_test), "mlp_proba": mlp_proba, "mlp_pred": mlp_proba.argmax(axis=1), "mlp": mlp,
             "cnn": cnn, "MLP_PATH": tmp_path / "mlp.keras", "CNN_PATH": tmp_path / "cnn.keras",
             "class_names": [str(d) for d in range(10)]}
