@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..caching import write_bytes_atomically
-from .student import (OutputFolderError, SolutionMarkerError, companion_files, default_lessons_folder, lesson_files,
-                      refuse_source_folder, student_notebook_text)
+from .student import (companion_files, default_lessons_folder, lesson_files,
+                      refuse_source_folder, run_edition_writer, student_notebook_text)
 
 MANIFEST = ".generated.json"
 ADDED, UPDATED, UNCHANGED, KEPT, OFFERED, OFFER_KEPT = ("added", "updated", "unchanged", "kept", "offered",
@@ -145,14 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     source, target = args.source or default_lessons_folder(), args.out or default_target()
     if not lesson_files(source):
         parser.error(f"no lessons (NN_name.ipynb) found in {source}")
-    try:
-        outcomes = update_learner_edition(source, target)
-    except OutputFolderError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except SolutionMarkerError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    outcomes, code = run_edition_writer(lambda: update_learner_edition(source, target))
+    if code:
+        return code
     lines = [line for line in map(describe, outcomes) if line]
     kept = sum(o.action == KEPT for o in outcomes)
     print(f"Learner edition: {target.resolve()}  (start with {target.name}/00_welcome.ipynb)")

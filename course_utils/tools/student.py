@@ -26,7 +26,7 @@ import copy
 import re
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from ..caching import write_bytes_atomically
 
@@ -173,6 +173,23 @@ def default_lessons_folder() -> Path:
     return root / "notebooks" if root else Path("notebooks")
 
 
+T = TypeVar("T")
+EXIT_REFUSED, EXIT_BROKEN_MARKERS = 2, 1
+
+
+def run_edition_writer(write: Callable[[], T]) -> tuple[T | None, int]:
+    """Run ``write`` (which writes an edition); return ``(result, 0)``, or print the error and return
+    ``(None, 2)`` for a refused output folder or ``(None, 1)`` for a lesson with broken solution markers."""
+    try:
+        return write(), 0
+    except OutputFolderError as err:
+        message, code = str(err), EXIT_REFUSED
+    except SolutionMarkerError as err:
+        message, code = str(err), EXIT_BROKEN_MARKERS
+    print(f"error: {message}", file=sys.stderr)
+    return None, code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m course_utils.tools.student [--out student] [notebooks...]``; 2 = refused."""
     parser = argparse.ArgumentParser(description="Write the student edition of the lessons (solutions removed).")
@@ -182,14 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = args.notebooks or lesson_files(default_lessons_folder())
     if not notebooks:
         parser.error("no notebooks given and no lessons found in notebooks/")
-    try:
-        written = write_student_versions(notebooks, args.out)
-    except OutputFolderError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except SolutionMarkerError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    written, code = run_edition_writer(lambda: write_student_versions(notebooks, args.out))
+    if code:
+        return code
     print(f"Wrote {len(written)} student notebook(s) to {args.out}/")
     return 0
 
