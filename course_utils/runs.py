@@ -1,8 +1,8 @@
 """Repeated runs: the training subset each seed draws, and results summarised over seeds.
 
 A fair comparison gives every condition of a seed the same training images, and
-reports a mean with its spread over several seeds. Lessons 5 and 6 both do this with
-the two functions here.
+reports a mean with its spread over several seeds, and compares conditions seed by seed
+(paired differences with a t interval). Lessons 5 and 6 both use the functions here.
 """
 from __future__ import annotations
 
@@ -66,3 +66,25 @@ def summarize_runs(runs, by: str | Sequence[str] = "condition", metrics: Sequenc
     table = frame.groupby([by] if isinstance(by, str) else list(by))[list(metrics)].agg(["mean", "std", "count"])
     table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
     return table
+
+
+def paired_interval(differences, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of paired differences and its Student-t confidence interval: ``(mean, low, high)``.
+
+    With n seeds the interval is mean ± t(level, n - 1) · sd / √n. With n = 3 the t factor is
+    4.30, so the interval is wide: only a difference that is large against the seed-to-seed
+    spread excludes 0. (``scipy`` is installed with scikit-learn.)
+    """
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        raise ValueError("A confidence interval needs at least two paired runs (seeds).")
+    mean = float(d.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+    return mean, mean - half, mean + half
+
+
+def verdict(low: float, high: float) -> str:
+    """ "helped" when the interval is above 0, "hurt" when below, otherwise "made no clear difference"."""
+    return "helped" if low > 0 else "hurt" if high < 0 else "made no clear difference"

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..runs import paired_interval, verdict  # noqa: F401  (lesson 6 calls them as aug.paired_interval)
+
 
 def augmented_views(layer, image: np.ndarray, n: int) -> np.ndarray:
     """``n`` random views of one image, made by ``layer`` in training mode; the first is the original.
@@ -151,28 +153,6 @@ def train_and_score(condition: str, seed: int, train, val, test, epochs: int, ba
 
 
 # --- Reading the runs ---
-
-def paired_interval(differences, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of paired differences and its Student-t confidence interval: ``(mean, low, high)``.
-
-    With n seeds the interval is mean ± t(level, n - 1) · sd / √n. With n = 3 the t factor is
-    4.30, so the interval is wide: only a difference that is large against the seed-to-seed
-    spread excludes 0. (``scipy`` is installed with scikit-learn.)
-    """
-    from scipy import stats
-
-    d = np.asarray(differences, dtype=float)
-    if len(d) < 2:
-        raise ValueError("A confidence interval needs at least two paired runs (seeds).")
-    mean = float(d.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
-    return mean, mean - half, mean + half
-
-
-def verdict(low: float, high: float) -> str:
-    """ "helped" when the interval is above 0, "hurt" when below, otherwise "made no clear difference"."""
-    return "helped" if low > 0 else "hurt" if high < 0 else "made no clear difference"
-
 
 def late_gain(curve, last: int = 10) -> float:
     """How much a (mean) learning curve still rose at the end: mean of its last ``last`` epochs minus the ``last`` before.

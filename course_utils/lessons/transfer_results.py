@@ -10,7 +10,7 @@ import numpy as np
 
 from ..plots import METHOD_COLORS
 from ..runs import summarize_runs
-from .augmentation import paired_interval, verdict
+from ..runs import paired_interval, verdict
 from .transfer_runs import METHODS
 
 SEED_KEY = ["model", "n_train", "seed"]
@@ -40,7 +40,7 @@ def paired_gains(table, baseline: str = "scratch", level: float = 0.95):
 
     The seeds share their training subsets across methods, so the per-seed difference removes
     the subset's own luck; its mean gets a Student-t interval over seeds
-    (:func:`course_utils.lessons.augmentation.paired_interval`). With one seed there is no
+    (:func:`course_utils.runs.paired_interval`). With one seed there is no
     interval (``low``/``high`` NaN, verdict "1 seed: no interval").
 
     Returns:

@@ -77,7 +77,8 @@ def table(csv: Path, baseline: str = "none") -> str:
     """Mean ± sd per condition, and each condition's paired difference in test accuracy from ``baseline``."""
     import pandas as pd
 
-    from ..lessons.augmentation import late_gain, paired_interval, verdict
+    from ..lessons.augmentation import late_gain
+    from ..runs import paired_interval, verdict
 
     runs = pd.DataFrame(read_rows(csv))
     runs["gap"] = runs["train_accuracy"] - runs["test_accuracy"]
