@@ -18,6 +18,10 @@ passed as ``globals()``). Under CI (``CI`` set) or with ``COURSE_STRICT_CHECKS=1
 quite" or a checker error raises :class:`course_utils.checks.CheckFailed`; "not answered yet"
 never does, so a learner edition runs from top to bottom. With ``COURSE_GRADE_LOG`` set,
 every check also appends its verdict to that file for the grader (see :mod:`.gradelog`).
+
+What the learner reads comes in the lesson's language (:func:`course_utils.i18n.language`: English,
+or Chinese in the Chinese edition, e.g. ``✅ 练习 3.1：正确``); the grade log's verdicts stay the
+four English strings whatever the language, since the grader parses them.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..checks import CheckFailed, CheckResult, strict_mode
+from ..i18n import say
 from . import gradelog, solutions
 from .core import (CORRECT, Exercise, LessonStateMissing, NotQuite, UnknownExercise, Verdict, all_exercises,
                    exercise, expect, get, lesson_number, lesson_value, not_quite)
@@ -36,7 +41,7 @@ __all__ = ["check", "hint", "solution", "Outcome", "evaluate", "CORRECT", "Verdi
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of checking one answer: ``verdict`` is one of the grade log's four strings."""
+    """The result of checking one answer: ``verdict`` is one of the grade log's four strings (never translated)."""
 
     exercise: str
     verdict: str
@@ -44,14 +49,16 @@ class Outcome:
 
     @property
     def line(self) -> str:
-        """The line printed for the learner."""
+        """The line printed for the learner, in the lesson's language."""
         if self.verdict == "correct":
-            return f"✅ Exercise {self.exercise}: correct"
+            return say(f"✅ Exercise {self.exercise}: correct", f"✅ 练习 {self.exercise}：正确")
         if self.verdict == "not answered":
-            return f"Exercise {self.exercise}: not answered yet"
+            return say(f"Exercise {self.exercise}: not answered yet", f"练习 {self.exercise}：尚未作答")
         if self.verdict == "not quite":
-            return f"❌ Exercise {self.exercise}: not quite — {self.message}"
-        return f"❌ Exercise {self.exercise}: the check could not run — {self.message}"
+            return say(f"❌ Exercise {self.exercise}: not quite — {self.message}",
+                       f"❌ 练习 {self.exercise}：还不太对——{self.message}")
+        return say(f"❌ Exercise {self.exercise}: the check could not run — {self.message}",
+                   f"❌ 练习 {self.exercise}：检查无法运行——{self.message}")
 
 
 def evaluate(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = None) -> Outcome:
@@ -89,7 +96,8 @@ def check(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = N
     outcome = evaluate(exercise_id, answer, namespace)
     line = outcome.line
     if outcome.verdict == "not quite":
-        line += f'\n   Stuck? cu.hint("{outcome.exercise}") gives a hint.'
+        line += say(f'\n   Stuck? cu.hint("{outcome.exercise}") gives a hint.',
+                    f'\n   卡住了？运行 cu.hint("{outcome.exercise}") 看看提示。')
     print(line)
     lesson = _lesson_or_none(outcome.exercise)
     gradelog.record(outcome.exercise, outcome.verdict, outcome.message, lesson)
@@ -99,8 +107,9 @@ def check(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = N
 
 
 def hint(exercise_id: str) -> None:
-    """Print the hint of an exercise."""
-    print(f"Hint for exercise {exercise_id}: {get(exercise_id).hint}")
+    """Print the hint of an exercise, in the lesson's language."""
+    text = get(exercise_id).hint_text()
+    print(say(f"Hint for exercise {exercise_id}: {text}", f"练习 {exercise_id} 的提示：{text}"))
 
 
 def solution(exercise_id: str) -> None:
@@ -108,10 +117,13 @@ def solution(exercise_id: str) -> None:
     try:
         code = solutions.solution_code(exercise_id, lesson_number(exercise_id))
     except solutions.NoInstructorNotebooks as err:
-        print(f"Exercise {exercise_id}: no solutions here. {err}\nIf your instructor handed out this notebook on "
-              "its own, the solutions are not part of your edition: ask them, or try cu.hint() first.")
+        print(say(f"Exercise {exercise_id}: no solutions here. {err}\nIf your instructor handed out this notebook "
+                  "on its own, the solutions are not part of your edition: ask them, or try cu.hint() first.",
+                  f"练习 {exercise_id}：这里没有参考答案。{err}\n如果这个笔记本是老师单独发给你的，"
+                  "你拿到的版本就不含参考答案：请向老师索取，或者先试试 cu.hint()。"))
         return
-    print(f"# Solution of exercise {exercise_id}: paste it into the answer cell, read it, run it.\n{code}")
+    print(say(f"# Solution of exercise {exercise_id}: paste it into the answer cell, read it, run it.\n{code}",
+              f"# 练习 {exercise_id} 的参考答案：粘贴到作答单元格中，读懂它，再运行。\n{code}"))
 
 
 def _lesson_or_none(exercise_id: str) -> int | None:
