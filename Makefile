@@ -20,8 +20,8 @@ lab: learner                    ## open the learner edition (learner/) in Jupyte
 learner: $(BIN)/activate        ## create or update learner/ (your copies without solutions; your edits are never overwritten)
 	$(BIN)/python -m course_utils.tools.learner
 
-test: $(BIN)/activate           ## unit tests + every notebook under nbval (smoke profile)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=15
+test: $(BIN)/activate           ## unit tests + every lesson run top to bottom (smoke profile); executed lessons kept for `make site`
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXECUTED_DIR=$(abspath _build/executed) $(BIN)/python -m pytest tests -p no:cacheprovider --durations=15
 
 $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV_MIN)
@@ -30,13 +30,13 @@ $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	touch $(BIN_MIN)/activate
 
 test-min: $(BIN_MIN)/activate   ## the same tests in .venv-min, at every lower bound of requirements.txt (requirements-min.txt)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider --durations=10
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests -p no:cacheprovider --durations=10
 
 unit: $(BIN)/activate           ## unit tests only (fast)
 	$(BIN)/python -m pytest tests
 
-notebooks: $(BIN)/activate      ## notebooks only
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest notebooks --nbval-lax
+notebooks: $(BIN)/activate      ## the lessons only, each run top to bottom (one: make notebooks LESSON=05)
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest tests/test_lessons.py $(if $(LESSON),-k "$(LESSON)")
 
 prefetch: $(BIN)/activate       ## download and verify every dataset before a class
 	$(BIN)/python -m course_utils.data.status

@@ -18,6 +18,8 @@ Settings (environment variables):
                              Unset: no launch buttons and no repository links at all.
     COURSE_REPO_BRANCH       the branch those buttons open (default ``main``).
     COURSE_SITE_CELL_TIMEOUT seconds one cell may run before the build fails (default 1800).
+    COURSE_EXECUTED_DIR      where `make test` left the lessons it executed (default ``_build/executed``); a
+                             lesson found there with the same code, profile and helpers is not executed again.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(SITE_DIR))
 sys.path.insert(0, str(ROOT))
 
 from course_utils import config as course_config  # noqa: E402  (no TensorFlow import)
-from execution_cache import cache_folder  # noqa: E402
+from execution_cache import adopt_executed, cache_folder  # noqa: E402
 from toc import RESULTS_DOC, TOC, lesson_docnames  # noqa: E402
 
 # -- Project -------------------------------------------------------------------------------------
@@ -51,6 +53,13 @@ exclude_patterns = ["_build", ".venv*", ".git", "learner", "student", "artifacts
 COURSE_PROFILE = course_config.get_profile()  # 'full' unless COURSE_PROFILE says otherwise; unknown -> error
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(cache_folder(ROOT / "_build", COURSE_PROFILE, ROOT / "course_utils"))
+# Lessons `make test` already executed (same profile, helpers and code) are reused, not run a second time.
+EXECUTED_DIR = Path(os.environ.get("COURSE_EXECUTED_DIR") or ROOT / "_build" / "executed")
+_adopted = adopt_executed(Path(nb_execution_cache_path), EXECUTED_DIR, COURSE_PROFILE,
+                                sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+if _adopted:
+    print(f"[course] reusing {len(_adopted)} lesson(s) executed by `make test` ({EXECUTED_DIR}): "
+          + ", ".join(_adopted))
 nb_execution_in_temp = False            # run in notebooks/, as a learner does
 nb_execution_timeout = int(os.environ.get("COURSE_SITE_CELL_TIMEOUT", "1800"))
 nb_execution_raise_on_error = True      # a failing lesson fails the build (lesson_errors names lesson and cell)
@@ -97,4 +106,4 @@ if REPO_URL:   # a Colab button is honest only if the lesson it opens installs c
                            "notebook_interface": "jupyterlab"},
     })
 
-course_build_info = {"profile": COURSE_PROFILE, "repo_url": REPO_URL or None}  # -> build-info.json, for tests
+course_build_info = {"profile": COURSE_PROFILE, "repo_url": REPO_URL or None, "adopted_from_tests": _adopted}  # -> build-info.json, for tests

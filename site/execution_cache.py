@@ -9,23 +9,18 @@ reuses every other lesson's outputs. Two things it cannot see would make reused 
 
 Both go into the folder's name, so a new profile or a changed helper starts from an empty cache (every
 lesson runs once), while a changed lesson re-runs alone. Older folders of the same profile are removed.
+
+``make test`` already runs every lesson (``tests/test_lessons.py``) and leaves the executed copies in
+``_build/executed/<profile>-<fingerprint>/``. :func:`adopt_executed` puts those into the cache before the
+build, so a site built right after the tests executes nothing again. A copy is adopted only when its code
+cells are the lesson's code cells now, under the same profile and helpers (the folder name says which).
 """
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
-HELPER_FILES = ("*.py", "*.txt")   # code and the checksum tables the data layer verifies against
-
-
-def helpers_fingerprint(package: Path) -> str:
-    """12 hex digits of SHA-256 over the helper package's file names and bytes (caches excluded)."""
-    digest = hashlib.sha256()
-    files = sorted(p for pattern in HELPER_FILES for p in package.rglob(pattern) if "__pycache__" not in p.parts)
-    for path in files:
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
+from course_utils.tools.run_lesson import executed_folder, helpers_fingerprint
 
 
 def cache_folder(build_dir: Path, profile: str, package: Path) -> Path:
@@ -36,3 +31,51 @@ def cache_folder(build_dir: Path, profile: str, package: Path) -> Path:
         if stale != current and stale.is_dir():
             shutil.rmtree(stale)
     return current
+
+
+def code_cells(nb) -> list[str]:
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+
+
+def with_outputs_of(lesson, executed):
+    """``lesson`` (as read from disk) given the outputs of its executed copy, code cell by code cell.
+
+    Only the outputs are taken: the cells' metadata stay the lesson's, so jupyter-cache's hash (code and
+    cell metadata) is the one the site computes for the lesson.
+    """
+    runs = iter(cell for cell in executed.cells if cell.cell_type == "code")
+    for cell in lesson.cells:
+        if cell.cell_type == "code":
+            ran = next(runs)
+            cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+    return lesson
+
+
+def adopt_executed(cache_path: Path, executed_root: Path, profile: str, lessons: list[Path]) -> list[str]:
+    """Cache the lessons ``make test`` executed (same profile, helpers and code); return the adopted names."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    folder = executed_folder(executed_root, profile)
+    cache = get_cache(str(cache_path))
+    adopted = []
+    for lesson_path in lessons:
+        copy_path = folder / lesson_path.name
+        if not copy_path.exists():
+            continue
+        lesson = nbformat.read(lesson_path, as_version=4)
+        executed = nbformat.read(copy_path, as_version=4)
+        if code_cells(lesson) != code_cells(executed):
+            continue   # the lesson changed after the tests ran: the site executes it itself
+        try:
+            cache.match_cache_notebook(lesson)
+            continue   # already cached
+        except KeyError:
+            pass
+        seconds = executed.metadata.get("course_run", {}).get("wall_seconds")
+        cache.cache_notebook_bundle(CacheBundleIn(with_outputs_of(lesson, executed), str(lesson_path),
+                                                  data={"execution_seconds": seconds}),
+                                    check_validity=False, overwrite=True)
+        adopted.append(lesson_path.name)
+    return adopted

@@ -21,6 +21,7 @@ The exit status is 1 when a cell raises (the error is printed), 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import sys
@@ -30,6 +31,8 @@ from pathlib import Path
 
 RESULTS_TAG = "results"
 CHECK_MARKS = ("✅", "❌")
+HELPER_FILES = ("*.py", "*.txt")   # code and the checksum tables the data layer verifies against
+PACKAGE = Path(__file__).resolve().parents[1]   # course_utils/
 
 
 @dataclass
@@ -122,6 +125,24 @@ def main(argv: list[str] | None = None) -> int:
     if run.error:
         print(f"A cell raised an error:\n{run.error}", file=sys.stderr)
     return 1 if run.error else 0
+
+
+def helpers_fingerprint(package: Path = PACKAGE) -> str:
+    """12 hex digits of SHA-256 over the helper package's file names and bytes (caches excluded).
+
+    A lesson's outputs depend on its code and on the helpers it imports: an executed lesson is reused (by the
+    website) only under the same fingerprint.
+    """
+    digest = hashlib.sha256()
+    files = sorted(p for pattern in HELPER_FILES for p in package.rglob(pattern) if "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def executed_folder(root: Path, profile: str) -> Path:
+    """``<root>/<profile>-<helpers fingerprint>``: where ``make test`` leaves executed lessons for ``make site``."""
+    return root / f"{profile}-{helpers_fingerprint()}"
 
 
 def save_executed(notebook, source: Path, folder: Path) -> Path:
