@@ -10,12 +10,16 @@ which computes each expected answer from the lesson's state and reuses :class:`C
 :class:`CheckResult` and :func:`strict_mode` from here. :func:`check_answer`, the older
 helper that took the expected value from the notebook, is kept for compatibility only: no
 lesson uses it, and new exercises must not (a check cell must not show the answer).
+
+The words the course adds to a line (target, profile, hint) come in the lesson's language
+(:mod:`course_utils.i18n`); the name and hint a lesson passes in are printed as given.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from . import config
+from .i18n import say
 
 
 class CheckFailed(AssertionError):
@@ -52,7 +56,7 @@ def report(passed: bool, message: str, hint: str = "") -> CheckResult:
     if passed:
         print(f"✅ {message}")
         return CheckResult(True)
-    line = f"❌ {message}" + (f"\n   Hint: {hint}" if hint else "")
+    line = f"❌ {message}" + (say(f"\n   Hint: {hint}", f"\n   提示：{hint}") if hint else "")
     print(line)
     if strict_mode():
         raise CheckFailed(line)
@@ -67,20 +71,23 @@ def check_at_least(name: str, value: float, full: float, smoke: float | None = N
         ✅ test accuracy = 0.981 (target ≥ 0.97, full profile)
     """
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
-    return report(value >= threshold, f"{name} = {value:.4g} (target ≥ {threshold:g}, "
-                  f"{config.get_profile()} profile)", hint)
+    return report(value >= threshold, say(f"{name} = {value:.4g} (target ≥ {threshold:g}, {config.get_profile()} profile)",
+                                          f"{name} = {value:.4g}（目标 ≥ {threshold:g}，运行配置 {config.get_profile()}）"),
+                  hint)
 
 
 def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
     """Check ``value <= threshold`` (for errors, losses, times)."""
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
-    return report(value <= threshold, f"{name} = {value:.4g} (target ≤ {threshold:g}, "
-                  f"{config.get_profile()} profile)", hint)
+    return report(value <= threshold, say(f"{name} = {value:.4g} (target ≤ {threshold:g}, {config.get_profile()} profile)",
+                                          f"{name} = {value:.4g}（目标 ≤ {threshold:g}，运行配置 {config.get_profile()}）"),
+                  hint)
 
 
 def check_between(name: str, value: float, low: float, high: float, hint: str = "") -> CheckResult:
     """Check ``low <= value <= high``."""
-    return report(low <= value <= high, f"{name} = {value:.4g} (expected {low:g} to {high:g})", hint)
+    return report(low <= value <= high, say(f"{name} = {value:.4g} (expected {low:g} to {high:g})",
+                                            f"{name} = {value:.4g}（应在 {low:g} 到 {high:g} 之间）"), hint)
 
 
 def check_true(name: str, condition: bool, hint: str = "") -> CheckResult:
@@ -97,12 +104,14 @@ def check_answer(exercise: str, answer: Any, expected: Any = None, *, test: Call
         ✅ Exercise 1.2: correct
     """
     if answer is None or answer is ...:
-        return report(False, f"Exercise {exercise}: not answered yet", hint)
+        return report(False, say(f"Exercise {exercise}: not answered yet", f"练习 {exercise}：尚未作答"), hint)
     try:
         passed = bool(test(answer)) if test is not None else _equal(answer, expected, rtol, atol)
     except Exception as err:  # a wrong-shaped answer is a wrong answer, not a crash
-        return report(False, f"Exercise {exercise}: the check could not use your answer ({err})", hint)
-    return report(passed, f"Exercise {exercise}: " + ("correct" if passed else "not quite"), hint)
+        return report(False, say(f"Exercise {exercise}: the check could not use your answer ({err})",
+                                 f"练习 {exercise}：检查无法使用你的答案（{err}）"), hint)
+    return report(passed, say(f"Exercise {exercise}: " + ("correct" if passed else "not quite"),
+                              f"练习 {exercise}：" + ("正确" if passed else "还不太对")), hint)
 
 
 def _equal(answer: Any, expected: Any, rtol: float, atol: float) -> bool:

@@ -5,11 +5,16 @@ import os
 import platform
 import random
 import sys
+import unicodedata
 
 from . import config
+from .i18n import say
 
 DEFAULT_SEED = 42
 TESTED_PYTHON = (3, 11)  # the Python of both test environments (make test, make test-min)
+# the Chinese labels of setup()'s report; the returned dict keeps the English keys (code reads them)
+LABELS_ZH = {"CPU cores": "CPU 核数", "Run profile": "运行配置", "Data cache": "数据缓存", "Data mirror": "数据镜像",
+             "Seed": "随机种子"}
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
@@ -35,10 +40,11 @@ def environment_info() -> dict[str, str]:
         "Keras": keras.__version__,
         "NumPy": np.__version__,
         "CPU cores": str(os.cpu_count()),
-        "GPU": ", ".join(g.name for g in gpus) if gpus else "none (CPU only: fine for this course)",
+        "GPU": ", ".join(g.name for g in gpus) if gpus else say("none (CPU only: fine for this course)",
+                                                                  "无（只用 CPU：本课程够用）"),
         "Run profile": config.get_profile(),
         "Data cache": str(config.data_dir()),
-        "Data mirror": config.data_mirror() or "none (downloads from the origins)",
+        "Data mirror": config.data_mirror() or say("none (downloads from the origins)", "无（从原始来源下载）"),
     }
 
 
@@ -98,10 +104,27 @@ def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
     info = environment_info()
     info["Seed"] = str(seed)
     if show:
-        width = max(map(len, info))
-        print("\n".join(f"{key:<{width}}  {value}" for key, value in info.items()))
+        print(report_lines(info))
         if sys.version_info[:2] != TESTED_PYTHON:
             tested = ".".join(map(str, TESTED_PYTHON))
-            print(f"Note: the course is tested on Python {tested}; this is Python {platform.python_version()}. "
-                  f"If a cell fails for no reason the lesson gives, try Python {tested}.")
+            print(say(f"Note: the course is tested on Python {tested}; this is Python {platform.python_version()}. "
+                      f"If a cell fails for no reason the lesson gives, try Python {tested}.",
+                      f"注意：本课程在 Python {tested} 上测试，而这里是 Python {platform.python_version()}。"
+                      f"如果某个单元格出错，而课程中又找不到原因，请换用 Python {tested}。"))
     return info
+
+
+def report_lines(info: dict[str, str]) -> str:
+    """``info`` as aligned "label  value" lines, the labels in the lesson's language.
+
+    Chinese characters take two columns in a notebook's monospaced output, so the padding
+    counts display columns, not characters.
+    """
+    labels = {key: say(key, LABELS_ZH.get(key, key)) for key in info}
+    width = max(map(_columns, labels.values()))
+    return "\n".join(f"{label}{' ' * (width - _columns(label))}  {info[key]}" for key, label in labels.items())
+
+
+def _columns(text: str) -> int:
+    """Display width of ``text`` in a monospaced font (wide East Asian characters count twice)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
