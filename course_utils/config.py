@@ -8,6 +8,9 @@ These variables configure the course (instructors and the tests rely on these na
 * ``COURSE_DATA_MIRROR``: a local folder or a base URL that replaces the origins.
 * ``COURSE_ARTIFACTS_DIR`` (optional): where lessons save models and results
   (default: ``artifacts/`` in the course checkout).
+* ``COURSE_LANG`` (optional): ``en`` or ``zh``, the language of what the course prints
+  (check lines, hints, errors); by default ``zh`` when the notebook runs in a folder named
+  ``zh`` (the Chinese edition), else ``en``. Read by :func:`course_utils.i18n.language`.
 
 Two on/off switches are read here too: ``COURSE_STRICT_CHECKS`` and ``CI`` (see
 :func:`strict_checks`). An on/off variable is off when unset, empty, ``0``, ``false``,
