@@ -263,3 +263,25 @@ def test_one_student_lesson_runs_without_error_and_every_exercise_is_not_answere
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     exercises = [ex for _, ex, _ in _exercises(nbformat.read(ROOT / "notebooks" / RUN_LESSON, as_version=4))]
     assert exercises and all(f"Exercise {ex}: not answered yet" in printed for ex in exercises), printed[-2000:]
+
+
+ZH_RUN_LESSON = "00_welcome.ipynb"  # the cheapest lesson with exercises
+
+
+@pytest.mark.skipif(os.environ.get("COURSE_TEST_STUDENT_RUN") != "1",
+                    reason="set COURSE_TEST_STUDENT_RUN=1 to execute a whole student lesson (~20 s)")
+def test_the_chinese_edition_runs_from_a_zh_folder_and_prints_its_checks_in_chinese(tmp_path):
+    """The Chinese lesson's edition, run from a folder named zh (as learner/zh/): nothing raises, and the
+    course's check lines come out in Chinese although the code is the English code."""
+    out = tmp_path / "zh"
+    assert student.main(["--out", str(out), str(ROOT / "notebooks" / "zh" / ZH_RUN_LESSON)]) == 0
+    env = {"COURSE_PROFILE": "smoke", "MPLBACKEND": "Agg", "COURSE_STRICT_CHECKS": "1"}
+    with mock.patch.dict(os.environ, env):
+        os.environ.pop("COURSE_LANG", None)
+        nb = _execute(nbformat.read(out / ZH_RUN_LESSON, as_version=4), out)
+    errors = {i: o.get("evalue", "") for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"}
+    assert errors == {}
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    exercises = [ex for _, ex, _ in _exercises(nbformat.read(ROOT / "notebooks" / ZH_RUN_LESSON, as_version=4))]
+    assert exercises and all(f"练习 {ex}：尚未作答" in printed for ex in exercises), printed[-2000:]
