@@ -1,0 +1,226 @@
+"""The language of what the course prints: English, or Chinese for the Chinese edition (notebooks/zh/).
+
+The Chinese lessons run the English code byte for byte, so the course decides the language itself
+(``course_utils.i18n.language``): ``COURSE_LANG`` wins, else a working folder named ``zh`` means Chinese.
+Each test names, in its docstring, the change that would make it fail.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import course_utils as cu
+from course_utils import checks, env, i18n
+from course_utils.data import fetch
+from course_utils.exercises import core, solutions
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def english(course_env, monkeypatch, tmp_path):
+    """No COURSE_LANG, working folder not named zh."""
+    monkeypatch.delenv("COURSE_LANG", raising=False)
+    monkeypatch.delenv("COURSE_GRADE_LOG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def zh_folder(english, monkeypatch):
+    """The working folder is named zh, as for a kernel of notebooks/zh/ or learner/zh/."""
+    folder = english / "edition" / "zh"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def demo_exercise(monkeypatch):
+    """Exercise 99.1 with a bilingual hint and a checker whose reason is bilingual."""
+    def checker(answer, ns):
+        core.expect(answer == core.lesson_value(ns, "target"), i18n.say("too small", "太小了"))
+        return core.CORRECT
+
+    monkeypatch.setitem(core._REGISTRY, "99.1", core.Exercise("99.1", "Look at the target.", checker,
+                                                              "看看 target。"))
+    return {"target": 7}
+
+
+def test_language_is_english_by_default_and_chinese_in_a_folder_named_zh(english, monkeypatch):
+    """Fails if the folder rule is dropped or loosened (e.g. a path merely containing 'zh')."""
+    assert i18n.language() == "en"
+    for name in ("zh_notes", "zhx"):
+        (english / name).mkdir()
+        monkeypatch.chdir(english / name)
+        assert i18n.language() == "en"
+    (english / "zh").mkdir()
+    monkeypatch.chdir(english / "zh")
+    assert i18n.language() == "zh"
+    (english / "zh" / "sub").mkdir()
+    monkeypatch.chdir(english / "zh" / "sub")   # only the folder itself counts, not a parent
+    assert i18n.language() == "en"
+
+
+def test_course_lang_wins_over_the_folder(zh_folder, english, monkeypatch):
+    """Fails if COURSE_LANG is ignored or the folder is asked first."""
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert i18n.language() == "en"                 # in a zh folder
+    monkeypatch.chdir(english)
+    monkeypatch.setenv("COURSE_LANG", " ZH ")      # spaces and case do not matter
+    assert i18n.language() == "zh"
+    monkeypatch.setenv("COURSE_LANG", "")          # empty = unset: the folder decides
+    assert i18n.language() == "en"
+
+
+@pytest.mark.parametrize("value", ["cn", "zh-CN", "fr", "english"])
+def test_an_unknown_course_lang_is_a_clear_error(english, monkeypatch, value):
+    """Fails if an unknown value silently falls back to a language, or the message omits what is allowed."""
+    monkeypatch.setenv("COURSE_LANG", value)
+    with pytest.raises(ValueError, match=r"COURSE_LANG=.*'en'.*'zh'"):
+        i18n.language()
+
+
+def test_say_picks_the_text_of_the_current_language(english, monkeypatch):
+    """Fails if say() returns the wrong argument for either language."""
+    assert i18n.say("correct", "正确") == "correct"
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    assert i18n.say("correct", "正确") == "正确"
+
+
+def test_check_lines_are_english_outside_the_chinese_edition(english, demo_exercise, capsys):
+    """Fails if Chinese leaks into the English edition (the English tests compare these lines exactly)."""
+    cu.check("99.1", 3, demo_exercise)
+    cu.hint("99.1")
+    out = capsys.readouterr().out
+    assert "❌ Exercise 99.1: not quite — too small" in out and 'Stuck? cu.hint("99.1") gives a hint.' in out
+    assert "Hint for exercise 99.1: Look at the target." in out
+    assert not CJK.search(out)
+
+
+def test_check_hint_and_every_verdict_line_are_chinese_in_a_zh_folder(zh_folder, demo_exercise, capsys):
+    """Fails if Outcome.line, the "Stuck?" line, hint() or LessonStateMissing stay English under zh."""
+    assert cu.check("99.1", 7, demo_exercise)
+    assert not cu.check("99.1", 3, demo_exercise)
+    assert not cu.check("99.1", None, demo_exercise)
+    assert not cu.check("99.1", 7, {})            # the lesson's cells above have not run
+    cu.hint("99.1")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "✅ 练习 99.1：正确"
+    assert lines[1] == "❌ 练习 99.1：还不太对——太小了"
+    assert lines[2] == '   卡住了？运行 cu.hint("99.1") 看看提示。'
+    assert lines[3] == "练习 99.1：尚未作答"
+    assert lines[4].startswith("❌ 练习 99.1：检查无法运行——这里还没有定义本课的变量 `target`")
+    assert lines[5] == "练习 99.1 的提示：看看 target。"
+
+
+def test_an_exercise_without_a_chinese_hint_falls_back_to_english(zh_folder, monkeypatch, capsys):
+    """Fails if a missing Chinese hint prints an empty hint (exercises registered by tests or new authors)."""
+    monkeypatch.setitem(core._REGISTRY, "99.2", core.Exercise("99.2", "Only in English.", lambda a, ns: core.CORRECT))
+    cu.hint("99.2")
+    assert capsys.readouterr().out.strip() == "练习 99.2 的提示：Only in English."
+
+
+def test_the_grade_log_keeps_english_verdicts_under_zh(zh_folder, demo_exercise, monkeypatch, tmp_path):
+    """Fails if a verdict string is translated: the grader parses them."""
+    log = tmp_path / "grades.jsonl"
+    monkeypatch.setenv("COURSE_GRADE_LOG", str(log))
+    for answer, namespace in ((7, demo_exercise), (None, demo_exercise), (3, demo_exercise), (7, {})):
+        cu.check("99.1", answer, namespace)
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["verdict"] for e in entries] == ["correct", "not answered", "not quite", "error"]
+    assert entries[2]["message"] == "太小了"
+
+
+def test_every_exercise_has_a_chinese_hint():
+    """Fails if an exercise of lessonNN.py lacks hint_zh, or its hint_zh is not Chinese."""
+    everything = core.all_exercises()
+    assert len(everything) >= 31
+    for eid, exercise in everything.items():
+        assert exercise.hint_zh and CJK.search(exercise.hint_zh), f"exercise {eid}: no Chinese hint"
+        assert not CJK.search(exercise.hint), f"exercise {eid}: its English hint holds Chinese"
+
+
+def test_every_hint_prints_in_the_lesson_language(english, monkeypatch, capsys):
+    """Fails if hint() ignores the language for the real exercises."""
+    for eid, exercise in core.all_exercises().items():
+        cu.hint(eid)
+        assert capsys.readouterr().out.strip() == f"Hint for exercise {eid}: {exercise.hint}"
+        monkeypatch.setenv("COURSE_LANG", "zh")
+        cu.hint(eid)
+        assert capsys.readouterr().out.strip() == f"练习 {eid} 的提示：{exercise.hint_zh}"
+        monkeypatch.delenv("COURSE_LANG")
+
+
+def test_a_checkers_not_quite_reason_is_chinese_under_zh(english, monkeypatch, capsys):
+    """Fails if lesson00's checker reasons are not written with say(english, chinese)."""
+    cu.check("0.2", "abc", {})
+    assert "a SHA-256 digest has 64 hex digits; yours has 3" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    cu.check("0.2", "abc", {})
+    cu.check("0.2", 42, {})
+    out = capsys.readouterr().out
+    assert "❌ 练习 0.2：还不太对——SHA-256 摘要有 64 位十六进制数字，你的有 3 位" in out
+    assert "answer_0_2 应该是一个十六进制字符串，而不是 int" in out
+
+
+def test_solution_messages_are_chinese_under_zh(zh_folder, monkeypatch, capsys):
+    """Fails if solution()'s header or its no-solutions message stay English under zh (the code stays as is)."""
+    cu.solution("3.1")
+    out = capsys.readouterr().out
+    assert out.startswith("# 练习 3.1 的参考答案：") and "def output_size(" in out
+    monkeypatch.setattr(solutions, "notebook_folders", lambda: [])
+    cu.solution("3.1")
+    out = capsys.readouterr().out
+    assert "练习 3.1：这里没有参考答案。找不到第 3 课的笔记本" in out and "cu.hint()" in out
+
+
+def test_self_check_lines_are_chinese_under_zh(english, monkeypatch, capsys):
+    """Fails if checks.report / check_at_least / check_between keep English words under zh."""
+    checks.check_at_least("accuracy", 0.98, full=0.97)
+    assert "✅ accuracy = 0.98 (target ≥ 0.97, full profile)" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    checks.check_at_least("accuracy", 0.98, full=0.97)
+    checks.check_at_most("loss", 2.0, full=1.0, hint="train longer")
+    checks.check_between("ratio", 1.5, 1, 2)
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["✅ accuracy = 0.98（目标 ≥ 0.97，运行配置 full）",
+                   "❌ loss = 2（目标 ≤ 1，运行配置 full）",
+                   "   提示：train longer",
+                   "✅ ratio = 1.5（应在 1 到 2 之间）"]
+
+
+def test_setup_report_labels_are_chinese_and_aligned_under_zh(english, monkeypatch):
+    """Fails if setup()'s labels stay English under zh, or Chinese labels break the alignment of the values."""
+    info = {"Python": "3.11.9", "CPU cores": "2", "Run profile": "full", "Seed": "42"}
+    assert env.report_lines(info).splitlines()[2] == "Run profile  full"
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    lines = env.report_lines(info).splitlines()
+    assert lines == ["Python    3.11.9", "CPU 核数  2", "运行配置  full", "随机种子  42"]
+
+
+def test_data_errors_are_chinese_under_zh(english, monkeypatch, tmp_path):
+    """Fails if the mirror checksum error or the could-not-obtain error of the data layer stay English."""
+    source, target = tmp_path / "mirror.bin", tmp_path / "cache" / "x.bin"
+    source.write_bytes(b"not the registered file")
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    with pytest.raises(fetch.ChecksumError, match="镜像中的副本 .* 与其校验和"):
+        fetch.copy_verified(source, target, "sha256:" + "0" * 64)
+    assert not target.exists()
+    entry = fetch.RemoteFile("test/x.bin", "http://127.0.0.1:9/x.bin", "sha256:" + "0" * 64, 1, "test")
+    with pytest.raises(fetch.DataUnavailableError, match="无法获取 test/x.bin。") as err:
+        fetch._download_first([], target, entry, progress=False, mirror_note="镜像 m 中没有")
+    assert "解决办法" in str(err.value) and "COURSE_DATA_MIRROR" in str(err.value)
+
+
+def test_random_weights_banner_is_chinese_and_keeps_the_sites_marker(english, monkeypatch):
+    """Fails if lesson 7's banner stays English under zh, or loses the marker site/page_notes.py looks for."""
+    from course_utils.lessons import backbones
+
+    choice = backbones.WeightsChoice(None, False, "random initialisation (smoke profile; ImageNet weights unavailable)")
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    banner = backbones.random_weights_banner(choice)
+    assert "没有预训练权重" in banner and "准确率都没有意义" in banner
+    assert "NO PRETRAINED WEIGHTS" in banner and choice.note in banner
