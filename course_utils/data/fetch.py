@@ -164,7 +164,7 @@ def _download_first(urls: list[str], target: Path, entry: RemoteFile, progress: 
         f"  原始 URL：{entry.url}\n"
         f"  缓存路径：{target}\n"
         "  解决办法：连上互联网后重新运行，或者把 COURSE_DATA_MIRROR 设为存有 "
-        f"{entry.key} 的文件夹或 URL（见 README 的“Offline use and mirrors”一节）。"
+        f"{entry.key} 的文件夹或 URL（见 README.zh.md 的“离线使用与镜像”一节）。"
     ))
 
 
