@@ -17,7 +17,7 @@ MIN_VIRGINICA_ACCURACY = 0.85   # predicting "not virginica" for every flower sc
 @exercise("2.1", hint="The network was trained on standardised inputs: transform the new measurements with the "
                       "scaler fitted on the training rows (scaler.transform), never with a scaler fitted on the "
                       "new flowers, then call model(...) and convert the result with .numpy().",
-          hint_zh="网络是在标准化后的输入上训练的：用在训练行上拟合好的 scaler 变换新的测量值（scaler.transform），"
+          hint_zh="网络是在标准化后的输入上训练的：用在训练集上拟合好的 scaler 变换新的测量值（scaler.transform），"
                   "绝不要在新花朵上重新拟合一个 scaler；然后调用 model(...)，再用 .numpy() 转换结果。")
 def _new_flowers(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     model, scaler = lesson_value(ns, "model"), lesson_value(ns, "scaler")
@@ -34,7 +34,7 @@ def _new_flowers(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(np.allclose(probabilities, expected, atol=1e-4),
            say("these are not the model's probabilities for the three flowers as it was trained to see them "
                "(check how the inputs are prepared)",
-               "这不是模型按训练时的输入方式看到这三朵花时给出的概率（检查输入是怎样预处理的）"))
+               "这不是模型按训练时的输入方式看到这三朵花时给出的概率（请检查输入是怎样准备的）"))
     return CORRECT
 
 

@@ -92,8 +92,8 @@ def _filter_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
            say("an absolute cosine similarity lies between 0 and 1", "余弦相似度的绝对值介于 0 和 1 之间"))
     expect(np.allclose(similarity, best, atol=1e-4), say("some similarities differ from the absolute cosine similarity "
                                                          "between the trained filter and its closest kernel",
-                                                         "有些相似度与训练好的滤波器和它最接近的卷积核之间的"
-                                                         "余弦相似度绝对值不符"))
+                                                         "有些相似度不等于训练好的滤波器与其最接近的卷积核之间"
+                                                         "余弦相似度的绝对值"))
     clear = best - runner_up > 1e-4   # rows where two kernels tie are not judged
     agree = np.array([a == b for a, b in zip(table["closest kernel"], names)])
     expect(agree[clear].all(), say(f"the closest kernel is wrong for filter(s) {np.flatnonzero(~agree & clear).tolist()}",

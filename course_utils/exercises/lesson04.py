@@ -35,7 +35,7 @@ def _precision_recall(answer: Any, ns: Mapping[str, Any]) -> Verdict:
 @exercise("4.2", hint="For digit d, the test images that are d: mask = y_test == d. CNN errors: "
                       "np.sum(cnn_pred[mask] != d); MLP errors likewise with mlp_pred; both wrong: both conditions "
                       "at once (&).",
-          hint_zh="对数字 d，真实为 d 的测试图像是 mask = y_test == d。CNN errors：np.sum(cnn_pred[mask] != d)；"
+          hint_zh="对数字 d，真实标签为 d 的测试图像由 mask = y_test == d 选出。CNN errors：np.sum(cnn_pred[mask] != d)；"
                   "MLP errors 同理，换成 mlp_pred；both wrong：两个条件同时成立（&）。")
 def _error_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     y_test, cnn_pred, mlp_pred = (lesson_value(ns, n) for n in ("y_test", "cnn_pred", "mlp_pred"))
@@ -53,7 +53,7 @@ def _error_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     for column, counts in true.items():
         off = [d for d, (a, b) in enumerate(zip(table[column], counts)) if int(a) != int(b)]
         expect(not off, say(f"'{column}' is off for the digit(s) {off}: count test images of that true digit",
-                            f"这些数字的 '{column}' 不对：{off}；要数的是真实数字为该数字的测试图像"))
+                            f"数字 {off} 的 '{column}' 不对：请统计真实标签为该数字的测试图像"))
     return CORRECT
 
 

@@ -96,7 +96,7 @@ def frozen_bn_test_model(build_bn_body):
 @exercise("8.2", hint="Order matters: model.trainable = True first (it switches every nested layer on), then walk "
                       "all layers, nested models included (a layer with its own .layers is a model: recurse into "
                       "it), and set trainable = False on each keras.layers.BatchNormalization.",
-          hint_zh="顺序很重要：先设 model.trainable = True（它会打开所有嵌套的层），再遍历所有层，包括嵌套模型里的层"
+          hint_zh="顺序很重要：先设 model.trainable = True（它会把所有嵌套的层都设为可训练），再遍历所有层，包括嵌套模型里的层"
                   "（自身带有 .layers 的层就是一个模型：递归进去），把每个 keras.layers.BatchNormalization 的 "
                   "trainable 设为 False。")
 def _unfreeze(answer: Any, ns: Mapping[str, Any]) -> Verdict:
