@@ -14,11 +14,17 @@ $(BIN)/activate: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -r requirements.txt
 	touch $(BIN)/activate
 
-lab: learner                    ## open the learner edition (learner/) in JupyterLab
-	$(BIN)/jupyter lab learner/00_welcome.ipynb   # serves learner/ only (the folder of the file)
+# The edition `make lab` opens: `make lab LANG=zh` (or COURSE_LANG=zh) opens the Chinese one (learner/zh/). Only
+# the exact value zh counts: a shell's own LANG, such as en_US.UTF-8 or zh_CN.UTF-8, keeps the English edition.
+EDITION := $(if $(filter zh,$(LANG) $(COURSE_LANG)),zh,en)
+LAB_FOLDER := $(if $(filter zh,$(EDITION)),learner/zh,learner)
 
-learner: $(BIN)/activate        ## create or update learner/ (your copies without solutions; your edits are never overwritten)
+lab: learner                    ## open the learner edition in JupyterLab (learner/; with LANG=zh the Chinese one, learner/zh/)
+	$(if $(filter zh,$(LANG)),LANG=C.UTF-8) $(BIN)/jupyter lab --ServerApp.root_dir=learner $(LAB_FOLDER)/00_welcome.ipynb   # serves learner/ only
+
+learner: $(BIN)/activate        ## create or update learner/ and learner/zh/ (your copies without solutions; your edits are never overwritten)
 	$(BIN)/python -m course_utils.tools.learner
+	$(BIN)/python -m course_utils.tools.learner --source notebooks/zh --out learner/zh
 
 test: $(BIN)/activate           ## unit tests + every lesson run top to bottom (smoke profile); executed lessons kept for `make site`
 	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXECUTED_DIR=$(abspath _build/executed) $(BIN)/python -m pytest tests -p no:cacheprovider --durations=15
@@ -41,8 +47,9 @@ notebooks: $(BIN)/activate      ## the lessons only, each run top to bottom (one
 prefetch: $(BIN)/activate       ## download and verify every dataset before a class
 	$(BIN)/python -m course_utils.data.status
 
-student: $(BIN)/activate        ## classroom student edition (solutions removed) in student/
+student: $(BIN)/activate        ## classroom student edition (solutions removed) in student/, the Chinese one in student/zh/
 	$(BIN)/python -m course_utils.tools.student --out student
+	$(BIN)/python -m course_utils.tools.student --out student/zh notebooks/zh/[0-9]*.ipynb
 
 grade: $(BIN)/activate          ## grade a folder of submissions: make grade SUBMISSIONS=collected/ [PROFILE=smoke] [TIMEOUT=600]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of submitted notebooks> [PROFILE=smoke|full] [TIMEOUT=seconds] [GRADES=grades.csv]"; exit 2; }

@@ -169,3 +169,15 @@ def test_data_folder_tracks_only_its_readme():
     tracked = subprocess.run(["git", "ls-files", "data"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert tracked == ["data/README.md"]
     assert "COURSE_DATA_DIR" in (ROOT / "data" / "README.md").read_text()
+
+
+@pytest.mark.parametrize("setting, folder", [(["LANG=zh"], "learner/zh"), (["COURSE_LANG=zh"], "learner/zh"),
+                                             (["LANG=zh_CN.UTF-8"], "learner"), ([], "learner")])
+def test_make_lab_opens_the_chinese_edition_only_when_asked(setting, folder):
+    """`make lab LANG=zh` opens learner/zh/; a shell's own locale (LANG=zh_CN.UTF-8) keeps the English edition."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "COURSE_LANG")}
+    dry_run = subprocess.run(["make", "-n", "lab", *setting], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert dry_run.returncode == 0, dry_run.stderr
+    lab = [line for line in dry_run.stdout.splitlines() if "jupyter lab" in line]
+    assert lab and f" {folder}/00_welcome.ipynb" in lab[-1] and "root_dir=learner" in lab[-1], dry_run.stdout
+    assert "--source notebooks/zh --out learner/zh" in dry_run.stdout   # both editions are always made
