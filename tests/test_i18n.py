@@ -13,7 +13,7 @@ import pytest
 
 import course_utils as cu
 from course_utils import checks, env, i18n
-from course_utils.data import fetch
+from course_utils.data import bird_sources, fetch
 from course_utils.exercises import core, solutions
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -202,7 +202,7 @@ def test_setup_report_labels_are_chinese_and_aligned_under_zh(english, monkeypat
 
 
 def test_data_errors_are_chinese_under_zh(english, monkeypatch, tmp_path):
-    """Fails if the mirror checksum error or the could-not-obtain error of the data layer stay English."""
+    """Fails if the data layer's mirror checksum error, could-not-obtain error or birds mirror gap stay English."""
     source, target = tmp_path / "mirror.bin", tmp_path / "cache" / "x.bin"
     source.write_bytes(b"not the registered file")
     monkeypatch.setenv("COURSE_LANG", "zh")
@@ -213,6 +213,8 @@ def test_data_errors_are_chinese_under_zh(english, monkeypatch, tmp_path):
     with pytest.raises(fetch.DataUnavailableError, match="无法获取 test/x.bin。") as err:
         fetch._download_first([], target, entry, progress=False, mirror_note="镜像 m 中没有")
     assert "解决办法" in str(err.value) and "COURSE_DATA_MIRROR" in str(err.value)
+    gap = bird_sources._mirror_gap_message("a/1.jpg", "http://m/birds/a/1.jpg", "404", tmp_path / "birds.partial-1")
+    assert gap.startswith("无法从镜像获取 birds/a/1.jpg。") and "birds_sha256.txt" in gap
 
 
 def test_random_weights_banner_is_chinese_and_keeps_the_sites_marker(english, monkeypatch):

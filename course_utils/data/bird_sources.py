@@ -16,6 +16,7 @@ import tarfile
 from pathlib import Path
 
 from .. import config
+from ..i18n import say
 from .fetch import DataUnavailableError, _download, copy_verified, fetch_file
 from .images import open_rgb
 
@@ -66,8 +67,9 @@ def _download_split_file(mirror: str, staging: Path) -> bool:
         with _pooch_quiet():
             _download(url, staging / SPLIT_FILE, f"sha256:{bird_checksums()[SPLIT_FILE]}", progress=False)
     except DataUnavailableError as err:
-        print(f"The mirror {mirror} has no prepared birds ({url}: {err}); preparing them from the "
-              "CUB-200-2011 archive instead.")
+        print(say(f"The mirror {mirror} has no prepared birds ({url}: {err}); preparing them from the "
+                  "CUB-200-2011 archive instead.",
+                  f"镜像 {mirror} 中没有准备好的鸟类数据（{url}：{err}）；改为从 CUB-200-2011 归档文件准备。"))
         return False
     return True
 
@@ -86,12 +88,18 @@ def _download_birds(mirror: str, staging: Path, progress: bool) -> str:
 
 def _mirror_gap_message(relpath: str, location: str, reason: str, staging: Path) -> str:
     """The error for a mirror that has prepared birds but lacks one of their files."""
-    return (f"Could not obtain birds/{relpath} from the mirror.\n"
-            f"  Tried: {location}: {reason}\n"
-            f"  Cache path: {staging.with_name('birds') / relpath}\n"
-            "  Fix: complete the mirror's birds/ folder (every file listed in "
-            "course_utils/data/checksums/birds_sha256.txt), or unset COURSE_DATA_MIRROR to prepare the "
-            "birds from the CUB-200-2011 archive (see the README, 'Offline use and mirrors').")
+    return say(f"Could not obtain birds/{relpath} from the mirror.\n"
+               f"  Tried: {location}: {reason}\n"
+               f"  Cache path: {staging.with_name('birds') / relpath}\n"
+               "  Fix: complete the mirror's birds/ folder (every file listed in "
+               "course_utils/data/checksums/birds_sha256.txt), or unset COURSE_DATA_MIRROR to prepare the "
+               "birds from the CUB-200-2011 archive (see the README, 'Offline use and mirrors').",
+               f"无法从镜像获取 birds/{relpath}。\n"
+               f"  已尝试：{location}：{reason}\n"
+               f"  缓存路径：{staging.with_name('birds') / relpath}\n"
+               "  解决办法：把镜像的 birds/ 文件夹补全（course_utils/data/checksums/birds_sha256.txt "
+               "中列出的每个文件都要有），或者取消设置 COURSE_DATA_MIRROR，改从 CUB-200-2011 归档文件准备鸟类数据"
+               "（见 README 的“Offline use and mirrors”一节）。")
 
 
 def _progress_bar(items: list, progress: bool, label: str):

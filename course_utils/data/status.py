@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import config
+from ..i18n import say
 from .birds import BIRD_SPECIES, birds_dir, fetch_birds, prepared_birds_problem
 from .fetch import DataUnavailableError, cache_path, fetch_file, file_status
 from .registry import BACKBONES, REGISTRY, backbone_spec, files_of
@@ -60,14 +61,19 @@ def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True,
     for entry in entries:
         state = file_status(entry.key)
         fetch_file(entry.key)
-        print(f"{entry.key}: " + ("already cached and verified" if state == "verified" else "fetched and verified"))
+        if state == "verified":
+            print(say(f"{entry.key}: already cached and verified", f"{entry.key}：已在缓存中，校验通过"))
+        else:
+            print(say(f"{entry.key}: fetched and verified", f"{entry.key}：已获取，校验通过"))
     if birds:
-        print(f"birds: prepared at {fetch_birds()}")
+        folder = fetch_birds()
+        print(say(f"birds: prepared at {folder}", f"birds：已准备好，位于 {folder}"))
     for spec in specs:
         from .weights import fetch_imagenet_weights  # imports Keras: only when weights are asked for
 
-        print(f"{spec.name}: ImageNet weights verified at {fetch_imagenet_weights(spec.name)}")
-    print(f"Everything is cached under {config.data_dir()}")
+        path = fetch_imagenet_weights(spec.name)
+        print(say(f"{spec.name}: ImageNet weights verified at {path}", f"{spec.name}：ImageNet 权重校验通过，位于 {path}"))
+    print(say(f"Everything is cached under {config.data_dir()}", f"全部数据都已缓存在 {config.data_dir()}"))
 
 
 def _folder_size(folder) -> int:
