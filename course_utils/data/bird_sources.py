@@ -99,7 +99,7 @@ def _mirror_gap_message(relpath: str, location: str, reason: str, staging: Path)
                f"  缓存路径：{staging.with_name('birds') / relpath}\n"
                "  解决办法：把镜像的 birds/ 文件夹补全（course_utils/data/checksums/birds_sha256.txt "
                "中列出的每个文件都要有），或者取消设置 COURSE_DATA_MIRROR，改从 CUB-200-2011 归档文件准备鸟类数据"
-               "（见 README 的“Offline use and mirrors”一节）。")
+               "（见 README.zh.md 的“离线使用与镜像”一节）。")
 
 
 def _progress_bar(items: list, progress: bool, label: str):
