@@ -24,7 +24,7 @@ def _new_flowers(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     probabilities = np.asarray(answer, dtype=float)
     expect(probabilities.shape == (3, 3), say(f"answer_2_1 should hold 3 rows (flowers) of 3 probabilities (species), "
                                               f"not the shape {probabilities.shape}",
-                                              f"answer_2_1 应有 3 行（花朵），每行 3 个概率（品种），"
+                                              f"answer_2_1 应有 3 行（花朵），每行 3 个概率（物种），"
                                               f"而不是形状 {probabilities.shape}"))
     expect(np.allclose(probabilities.sum(axis=1), 1, atol=1e-3), say("each row should be a probability distribution "
                                                                      "(it sums to 1): use the model's softmax output",
@@ -102,6 +102,6 @@ def _virginica_head(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(score >= MIN_VIRGINICA_ACCURACY, say(f"the new model tells virginica apart from the rest in only {score:.0%} of "
                                                 "all flowers (calling every flower 'not virginica' scores 67%): train the "
                                                 "head on the task's labels",
-                                                f"新模型只在 {score:.0%} 的花朵上正确区分了 virginica 与其他品种"
+                                                f"新模型只在 {score:.0%} 的花朵上正确区分了 virginica 与其他物种"
                                                 "（把每朵花都判为“不是 virginica”也能得 67%）：请用这个任务的标签训练分类头"))
     return CORRECT
