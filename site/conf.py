@@ -45,7 +45,8 @@ root_doc = "README"  # the README's overview is the home page; course_site also 
 extensions = ["myst_nb", "course_site", "page_notes", "lesson_errors"]
 
 # Read only the course's pages from the repository root; skip everything else without walking it.
-include_patterns = ["README.md", "notebooks/[0-9][0-9]_*.ipynb", "notebooks/glossary.md", "docs/instructor.md",
+include_patterns = ["README.md", "README.zh.md", "notebooks/[0-9][0-9]_*.ipynb", "notebooks/zh/[0-9][0-9]_*.ipynb",
+                    "notebooks/glossary.md", "docs/instructor.md",
                     "docs/authoring.md", f"{RESULTS_DOC}.md", "docs/results/*.md", "data/README.md", "site/README.md"]
 exclude_patterns = ["_build", ".venv*", ".git", "learner", "student", "artifacts", "**/.ipynb_checkpoints"]
 
@@ -69,9 +70,9 @@ nb_execution_excludepatterns: list[str] = []
 nb_ipywidgets_js: dict = {}             # widgets need a kernel: page_notes replaces them with a note, so no CDN scripts
 
 course_toc = TOC
-course_lessons = lesson_docnames()
+course_lessons = lesson_docnames() + lesson_docnames("notebooks/zh")   # zh pages reuse the English runs (same code)
 course_profile = COURSE_PROFILE         # part of the build environment: a new profile re-reads every page
-course_weights_pages = ["notebooks/07_resnet50_birds"]
+course_weights_pages = ["notebooks/07_resnet50_birds", "notebooks/zh/07_resnet50_birds"]
 
 # -- MyST ----------------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "html_image"]

@@ -177,3 +177,37 @@ def test_launch_buttons_only_with_a_repository_url(site, build_info):
     else:
         lesson = lesson_page(site, LESSONS[1]).read_text(encoding="utf-8")
         assert all(host in lesson for host in LAUNCH_HOSTS)
+
+
+# ---- the Chinese edition -------------------------------------------------------------------------------------
+
+def zh_page(site: Path, lesson: Path) -> Path:
+    return site / "notebooks" / "zh" / f"{lesson.stem}.html"
+
+
+def switch_targets(page: Path) -> list[str]:
+    """Where the page's language switch points (the links inside ``course-language-switch``)."""
+    html = page.read_text(encoding="utf-8")
+    return re.findall(r'<a class="[^"]*course-language-switch[^"]*" href="([^"]+)"', html) + \
+        re.findall(r'<a[^>]*href="([^"]+)"[^>]*class="[^"]*course-language-switch', html)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_has_a_chinese_page_and_the_two_link_each_other(site, lesson):
+    english, chinese = lesson_page(site, lesson), zh_page(site, lesson)
+    assert chinese.is_file(), f"no Chinese page for {lesson.name}"
+    to_chinese = {(english.parent / urlsplit(u).path).resolve() for u in switch_targets(english)}
+    to_english = {(chinese.parent / urlsplit(u).path).resolve() for u in switch_targets(chinese)}
+    assert to_chinese == {chinese.resolve()}, f"{english.name}: the language switch must lead to {chinese}"
+    assert to_english == {english.resolve()}, f"{chinese.name}: the language switch must lead back to {english}"
+    text = chinese.read_text(encoding="utf-8")
+    assert parse(chinese).classes.count("cell_output") >= 3, "the Chinese page shows no outputs"
+    assert "course-run-banner english-outputs" in text, "the Chinese page must say its outputs are the English run's"
+    assert re.search(r"[\u4e00-\u9fff]{20}", text), "the Chinese page holds no Chinese prose"
+
+
+def test_the_chinese_overview_is_built_and_reaches_every_chinese_lesson(site):
+    overview = (site / "README.zh.html").read_text(encoding="utf-8")
+    for lesson in LESSONS:
+        assert f'href="notebooks/zh/{lesson.stem}.html"' in overview, lesson.name
+    assert [urlsplit(u).path for u in switch_targets(site / "README.zh.html")] == ["README.html"]

@@ -174,3 +174,28 @@ def test_lessons_executed_by_the_tests_are_reused_unless_their_code_changed(cour
     finally:
         for name in ("02_gamma.ipynb", "03_delta.ipynb"):
             (notebooks / name).unlink()
+
+
+def test_a_chinese_lesson_reuses_the_english_run_and_links_to_it(course):
+    """A lesson in notebooks/zh/ with the English code is not executed again (same code, same cache entry); each
+    page links to the other language, and the Chinese page says its outputs are the English run's."""
+    notebooks = course / "notebooks"
+    (notebooks / "zh").mkdir(exist_ok=True)
+    english = nbformat.read(notebooks / "01_beta.ipynb", as_version=4)
+    english.cells[0].source = "# 01 · 贝塔\n\n一个[神经元](../glossary.md#neuron)。"
+    nbformat.write(english, notebooks / "zh" / "01_beta.ipynb")
+    (course / "README.zh.md").write_text("# 小课程\n\n概览。\n", encoding="utf-8")
+    try:
+        result = build(course)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert executed(result) == set(), "the Chinese lesson must reuse the English run, not execute"
+        zh_page = (course / "_build" / "site" / "notebooks" / "zh" / "01_beta.html").read_text(encoding="utf-8")
+        en_page = page(course, "01_beta")
+        assert 'href="../01_beta.html"' in zh_page and 'href="zh/01_beta.html"' in en_page
+        assert "course-run-banner english-outputs" in zh_page and "english-outputs" not in en_page
+        assert "beta" in zh_page   # the English run's output
+        home = (course / "_build" / "site" / "README.html").read_text(encoding="utf-8")
+        assert 'href="README.zh.html"' in home
+    finally:
+        shutil.rmtree(notebooks / "zh")
+        (course / "README.zh.md").unlink()
