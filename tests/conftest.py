@@ -29,6 +29,7 @@ def course_env(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
     monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("COURSE_LANG", raising=False)
     return tmp_path
 
 
