@@ -193,6 +193,15 @@ def _wrong_8_1(ns, solved):
     return build_target
 
 
+def _kept_head_8_1(ns, solved):
+    def build_target(source):   # the source's MNIST head kept: 10 softmax outputs, 1,290 trainable weights
+        source.get_layer("hidden").trainable = False
+        source.compile(optimizer=ns["keras"].optimizers.SGD(learning_rate=0.001, momentum=0.9),
+                       loss="sparse_categorical_crossentropy")
+        return source
+    return build_target
+
+
 def _wrong_8_2(ns, solved):
     def unfreeze_top_level_only(model):
         for layer in model.layers:
@@ -261,6 +270,11 @@ WRONG = {   # exercise -> (lesson state builder, a likely mistake computed from 
 }
 
 
+MORE_WRONG = {   # exercise -> further likely mistakes, each checked like the one in WRONG
+    "8.1": [_kept_head_8_1],
+}
+
+
 def test_every_exercise_has_a_wrong_answer_here():
     assert sorted(WRONG) == sorted(exercises.all_exercises())
 
@@ -274,6 +288,7 @@ def test_stub_wrong_answer_and_solution(exercise_id, tmp_path, monkeypatch, caps
     exec(solutions.solution_code(exercise_id, int(exercise_id.split(".")[0])), ns)
     solved = exercises.evaluate(exercise_id, ns[answer_name], ns)
     assert solved.verdict == "correct", solved.message
-    mistake = exercises.evaluate(exercise_id, wrong(ns, ns[answer_name]), ns)
-    assert mistake.verdict == "not quite", mistake
+    for mistaken in [wrong, *MORE_WRONG.get(exercise_id, [])]:
+        mistake = exercises.evaluate(exercise_id, mistaken(ns, ns[answer_name]), ns)
+        assert mistake.verdict == "not quite", (mistaken.__name__, mistake)
     plt.close("all")

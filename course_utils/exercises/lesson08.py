@@ -35,6 +35,18 @@ def _hidden_copy(model, kernel: np.ndarray):
     return layers[0]
 
 
+def _expect_new_head(model, given_head, head_kernel: np.ndarray) -> None:
+    """The model's output layer must be a new head: not the source's MNIST head, nor a copy of its weights."""
+    with_weights = [layer for layer in model.layers if layer.get_weights()]
+    last = with_weights[-1] if with_weights else None
+    kept = last is given_head or (last is not None and np.shape(last.get_weights()[0]) == head_kernel.shape
+                                  and np.allclose(last.get_weights()[0], head_kernel))
+    expect(not kept, say("the output layer is the source's MNIST head (its digit weights): put a new "
+                         "Dense(10, activation='softmax') head on the hidden layer's output",
+                         "输出层还是源模型的 MNIST 分类头（识别数字的权重）：请在隐藏层的输出上接一个新的 "
+                         "Dense(10, activation='softmax') 分类头"))
+
+
 @exercise("8.1", hint="Start from source.inputs[0] (or pass a new Input through the source's layers), put a "
                       "Dense(10, activation='softmax') on source.get_layer('hidden').output, freeze the hidden layer, "
                       "and compile with keras.optimizers.SGD(learning_rate=0.001, momentum=0.9).",
@@ -47,7 +59,8 @@ def _fixed_snippet(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     source, x_tgt = lesson_value(ns, "source"), lesson_value(ns, "x_tgt")
     expect(callable(answer), say("answer_8_1 should be your function build_target(source)",
                                  "answer_8_1 应该是你写的函数 build_target(source)"))
-    model = answer(copy_of(source))
+    given = copy_of(source)
+    model = answer(given)
     expect(isinstance(model, keras.Model), say("build_target should return a Keras model",
                                                "build_target 应该返回一个 Keras 模型"))
     expect(tuple(model.output_shape) == (None, 10), say(f"the head should have 10 units, one per Fashion-MNIST class "
@@ -57,6 +70,7 @@ def _fixed_snippet(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     probabilities = np.asarray(model(np.asarray(x_tgt[:3], dtype="float32"), training=False))
     expect(np.allclose(probabilities.sum(axis=1), 1, atol=1e-4),
            say("the outputs should be probabilities (softmax)", "输出应是概率（softmax）"))
+    _expect_new_head(model, given.layers[-1], np.asarray(source.layers[-1].get_weights()[0]))
     hidden = _hidden_copy(model, np.asarray(source.get_layer("hidden").get_weights()[0]))
     expect(not hidden.trainable, say("freeze the reused body (trainable = False)",
                                      "请冻结复用的主体（trainable = False）"))
