@@ -61,7 +61,7 @@ def fetch_imagenet_weights(backbone: str, progress: bool = True, download: bool 
             f"ImageNet weights for {spec.name} are not available: {err}\n"
             f"  To use them offline, copy {spec.weights_file} ({entry.size / 1e6:.0f} MB, from {entry.url}) "
             f"into {keras_models_dir()} or into the mirror folder as {entry.key}.",
-            f"无法获得 {spec.name} 的 ImageNet 权重：{err}\n"
+            f"无法获取 {spec.name} 的 ImageNet 权重：{err}\n"
             f"  若要离线使用，请把 {spec.weights_file}（{entry.size / 1e6:.0f} MB，来自 {entry.url}）"
             f"复制到 {keras_models_dir()}，或以 {entry.key} 为路径放进镜像文件夹。"
         )) from err

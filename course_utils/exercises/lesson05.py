@@ -93,7 +93,7 @@ def best_transfer_rows(gain) -> list[dict]:
 @exercise("5.3", hint="gain has one row per (model, n_train); for each row, idxmax over the three method columns "
                       "gives the best method, row[best] its gain, and row[best] > row['scratch sd'] says whether it "
                       "beats the seed-to-seed noise. gain.iterrows() walks the rows.",
-          hint_zh="gain 对每个 (model, n_train) 有一行；对每一行，在三个方法列上取 idxmax 得到最好的方法，"
+          hint_zh="gain 对每个 (model, n_train) 有一行；对每一行，在三个方法列上取 idxmax 得到最佳方法，"
                   "row[best] 是它的增益，row[best] > row['scratch sd'] 说明它是否超出了随机种子之间的波动。"
                   "用 gain.iterrows() 逐行遍历。")
 def _best_method_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
@@ -111,11 +111,11 @@ def _best_method_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
         want = expected[key]
         expect(row["best method"] == want["best method"], say(f"{key[0]} at N = {key[1]}: another method has the "
                                                               "largest gain over scratch",
-                                                              f"{key[0]}，N = {key[1]}：相对从头训练增益最大的"
+                                                              f"{key[0]}，N = {key[1]}：相对于从头训练增益最大的"
                                                               "是另一种方法"))
         expect(np.isclose(float(row["gain"]), want["gain"], atol=1e-6), say(f"{key[0]} at N = {key[1]}: the gain should "
                                                                             "be the best method's mean minus scratch's",
-                                                                            f"{key[0]}，N = {key[1]}：增益应为最好方法的"
+                                                                            f"{key[0]}，N = {key[1]}：增益应为最佳方法的"
                                                                             "均值减去从头训练的均值"))
         expect(bool(row["beyond noise"]) == want["beyond noise"], say(f"{key[0]} at N = {key[1]}: compare the gain with "
                                                                       "scratch's standard deviation over seeds",

@@ -110,7 +110,7 @@ def _digit_safe(answer: Any, ns: Mapping[str, Any]) -> Verdict:
 def _audit_row(table, name: str):
     rows = table[table["transformation"] == name]
     expect(len(rows) == 1, say(f"the table should have exactly one row named {name!r}",
-                               f"表格中名为 {name!r} 的行应恰好有一行"))
+                               f"表格中应恰好有一行名为 {name!r}"))
     return rows.iloc[0]
 
 
@@ -131,7 +131,7 @@ def _label_audit(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                  "two small transformations of your own",
                                  "至少检验五个版本：原图、本课的两种翻转，以及至少两种你自己设计的小幅变换"))
     accuracy = answer["accuracy"].astype(float)
-    expect(accuracy.between(0, 1).all(), say("accuracies lie between 0 and 1", "准确率介于 0 和 1 之间"))
+    expect(accuracy.between(0, 1).all(), say("accuracies lie between 0 and 1", "准确率应介于 0 和 1 之间"))
     for name in ("original", "flipped left-right"):
         true = float(np.mean(predicted[name] == y))
         expect(abs(float(_audit_row(answer, name)["accuracy"]) - true) <= AUDIT_TOLERANCE,
@@ -139,7 +139,7 @@ def _label_audit(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                    f"'{name}' 的准确率应为 digit_model 在 x_digits_test 的这个版本上的准确率"))
     flipped = float(_audit_row(answer, "flipped left-right")["accuracy"])
     expect(not bool(_audit_row(answer, "flipped left-right")["keeps label"]),
-           say("a mirror does not keep a digit's label", "镜像不能保持数字的标签"))
+           say("a mirror does not keep a digit's label", "镜像并不保留数字的标签"))
     own = answer[~answer["transformation"].isin(list(predicted))]
     expect(len(own) >= 2, say("add at least two small transformations of your own (rotation, shift, zoom, ...)",
                               "请至少加入两种你自己设计的小幅变换（旋转、平移、缩放……）"))

@@ -34,11 +34,11 @@ def _unfreeze_conv4(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     convolutions = stage_weights(base_model, ("conv4_", "conv5_"), batch_norm=False)
     norms = stage_weights(base_model, ("conv4_", "conv5_"), batch_norm=True)
     expect(count != convolutions + norms, say("that includes the BatchNormalization layers, which stay frozen",
-                                              "这个数包含了 BatchNormalization 层，而它们保持冻结"))
+                                              "这个数把 BatchNormalization 层也算进去了，而它们保持冻结"))
     expect(count != stage_weights(base_model, ("conv5_",), batch_norm=False),
-           say("that is conv5 alone: add conv4", "这只是 conv5 的：还要加上 conv4"))
+           say("that is conv5 alone: add conv4", "这只是 conv5 的权重数：还要加上 conv4 的"))
     expect(count != stage_weights(base_model, ("conv4_",), batch_norm=False),
-           say("that is conv4 alone: conv5 stays trainable too", "这只是 conv4 的：conv5 也仍然可训练"))
+           say("that is conv4 alone: conv5 stays trainable too", "这只是 conv4 的权重数：conv5 也仍然可训练"))
     expect(count == convolutions, say(f"{count:,} is not the number of weights the optimiser would update",
                                       f"{count:,} 不是优化器会更新的权重个数"))
     return CORRECT
@@ -61,7 +61,7 @@ def _break_even(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expected = break_even_epochs(extraction, cached, uncached)
     expect(expected is not None, say("in this run an epoch on cached features was not faster than one through the base, "
                                      "so the cache never pays: rerun the timing cells on quieter cores",
-                                     "这次运行中，在缓存特征上训练一个迭代周期并不比经过骨干网络更快，缓存永远划不来："
+                                     "这次运行中，在缓存特征上训练一个迭代周期并不比经过骨干网络更快，缓存永远收不回成本："
                                      "请在 CPU 较空闲时重新运行计时单元格"))
     expect(np.ndim(answer) == 0 and float(answer) == int(answer),
            say("answer_7_2 should be a whole number of epochs", "answer_7_2 应该是整数个迭代周期"))
@@ -89,7 +89,7 @@ def species_rows(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str])
 @exercise("7.3", hint="y_pred = finetuned_probs.argmax(1). For species c: mask = y_test == c; test photos = "
                       "mask.sum(); recall = np.mean(y_pred[mask] == c); most confused with = the most frequent wrong "
                       "prediction among y_pred[mask] (collections.Counter), or None if there is none.",
-          hint_zh="y_pred = finetuned_probs.argmax(1)。对物种 c：mask = y_test == c；test photos = mask.sum()；"
+          hint_zh="y_pred = finetuned_probs.argmax(1)。对鸟种 c：mask = y_test == c；test photos = mask.sum()；"
                   "recall = np.mean(y_pred[mask] == c)；most confused with = y_pred[mask] 中出现最多的错误预测"
                   "（用 collections.Counter），若没有错误则为 None。")
 def _species_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
@@ -102,7 +102,7 @@ def _species_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     missing = [c for c in SPECIES_COLUMNS if c not in table.columns]
     expect(not missing, say(f"the table lacks the column(s) {missing}", f"表格缺少这些列：{missing}"))
     expect(sorted(map(str, table["species"])) == sorted(class_names),
-           say("the table should have one row per species", "表格应为每个物种各列一行"))
+           say("the table should have one row per species", "表格应为每个鸟种各列一行"))
     for _, row in table.iterrows():
         want = expected[str(row["species"])]
         expect(int(row["test photos"]) == want["test photos"], say(f"{row['species']}: count its test photos",
@@ -112,11 +112,11 @@ def _species_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
         confused = row["most confused with"]
         if want["confused"]:
             expect(confused in want["confused"], say(f"{row['species']}: another species is predicted instead more often",
-                                                     f"{row['species']}：被误判成另一个物种的次数更多"))
+                                                     f"{row['species']}：被误判成另一个鸟种的次数更多"))
         else:
             expect(confused is None or confused != confused or confused in ("", "none", "None"),
                    say(f"{row['species']}: no photo of it is misclassified, so it is confused with nothing (None)",
-                       f"{row['species']}：它的照片没有一张被分错，所以不会与任何物种混淆（None）"))
+                       f"{row['species']}：它的照片没有一张被分错，所以不会与任何鸟种混淆（None）"))
     return CORRECT
 
 
@@ -128,13 +128,13 @@ def _top_three(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     class_names = list(lesson_value(ns, "class_names"))
     probabilities = lesson_value(ns, "bird_model").predict(lesson_value(ns, "photo")[None], verbose=0)[0]
     expect(isinstance(answer, (list, tuple)) and len(answer) == 3,
-           say("answer_7_4 should be a list of three species names", "answer_7_4 应该是由三个物种名组成的列表"))
+           say("answer_7_4 should be a list of three species names", "answer_7_4 应该是由三个鸟种名组成的列表"))
     expect(all(name in class_names for name in answer), say("every entry should be a species name from class_names",
-                                                            "每一项都应是 class_names 中的物种名"))
+                                                            "每一项都应是 class_names 中的鸟种名"))
     chosen = [probabilities[class_names.index(name)] for name in answer]
     third_best = np.sort(probabilities)[::-1][2]
     expect(min(chosen) >= third_best - 1e-7, say("these are not the three most likely species",
-                                                 "这些不是可能性最大的三个物种"))
+                                                 "这些不是可能性最大的三个鸟种"))
     expect(all(a >= b - 1e-7 for a, b in zip(chosen, chosen[1:])), say("put the most likely species first",
-                                                                       "请把可能性最大的物种排在最前面"))
+                                                                       "请把可能性最大的鸟种排在最前面"))
     return CORRECT

@@ -151,7 +151,7 @@ def resolve_weights(name: str, progress: bool = True) -> WeightsChoice:
                 f"{err}\n  This lesson needs them in the full profile. To run its pipeline anyway with "
                 f"random weights (timings only, accuracies meaningless), set {RANDOM_WEIGHTS_ENV}=1 "
                 "or COURSE_PROFILE=smoke.",
-                f"{err}\n  在 full 运行配置下，本课必须用到这些权重。若仍想用随机权重跑通流程"
+                f"{err}\n  在完整配置（full profile）下，本课必须用到这些权重。若仍想用随机权重跑通流程"
                 f"（只看耗时，准确率没有意义），请设置 {RANDOM_WEIGHTS_ENV}=1 或 COURSE_PROFILE=smoke。")) from err
         why = ("smoke profile, which does not download them" if config.is_smoke()
                else f"{RANDOM_WEIGHTS_ENV}=1")
@@ -173,7 +173,7 @@ def random_weights_banner(choice: WeightsChoice) -> str:
                f"  (see course_utils.data.weights) to see what transfer learning really does.\n{bar}",
                f"{bar}\n  没有预训练权重（NO PRETRAINED WEIGHTS）：本次运行用的是随机初始化的权重。\n"
                f"  权重来源：{choice.note}\n"
-               "  下面所有的准确率都没有意义：这些检查测试的是流程，而不是准确率。\n"
+               "  下面所有的准确率都没有意义：各项检查检验的是流程，而不是准确率。\n"
                "  把 ImageNet 权重文件放进 Keras 缓存或镜像（见 course_utils.data.weights），\n"
                f"  才能看到迁移学习的真正效果。\n{bar}")
 
