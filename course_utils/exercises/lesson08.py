@@ -175,7 +175,7 @@ def _leak_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                f"至少测量四种副本数，从 1 到 {n_shifts}"))
     leaky, grouped = table["leaky accuracy"].astype(float), table["grouped accuracy"].astype(float)
     expect(leaky.between(0, 1).all() and grouped.between(0, 1).all(),
-           say("accuracies lie between 0 and 1", "准确率介于 0 和 1 之间"))
+           say("accuracies lie between 0 and 1", "准确率应介于 0 和 1 之间"))
     one_copy_noise = np.sqrt(2) * split_noise(grouped.iloc[0], n_test)
     expect(abs(leaky.iloc[0] - grouped.iloc[0]) <= one_copy_noise, say("with one copy per original there is nothing to "
                                                                        "leak: the two splits should score about the same",
