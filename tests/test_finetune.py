@@ -65,3 +65,44 @@ def test_two_phase_plot_marks_the_unfreeze_point():
     assert list(train_line.get_xdata()) == [1, 2, 3, 4, 5] and list(val_line.get_ydata()) == [0.1, 0.3, 0.4, 0.45, 0.5]
     assert list(unfreeze.get_xdata()) == [3.5, 3.5]
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_frozen_batchnorm_probe_can_see_drift():
+    """A frozen layer keeps its statistics; the same probe with the layer left trainable sees them move."""
+    assert finetune.frozen_batchnorm_keeps_statistics() is True
+    assert finetune.batchnorm_statistics_kept(frozen=False, training_false=False) is False
+
+
+@pytest.mark.parametrize("correct, n", [(210, 300), (0, 20), (20, 20), (57, 60)])
+def test_accuracy_interval_contains_the_share_and_stays_in_0_1(correct, n):
+    low, high = finetune.accuracy_interval(correct, n)
+    assert 0 <= low <= correct / n <= high <= 1 and high - low < 0.5
+
+
+def test_accuracy_interval_covers_the_true_accuracy_about_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    hits = [low <= 0.7 <= high for low, high in
+            (finetune.accuracy_interval(int(k), 300) for k in rng.binomial(300, 0.7, 2000))]
+    assert 0.93 <= np.mean(hits) <= 0.97
+
+
+def test_accuracy_interval_rejects_impossible_counts():
+    with pytest.raises(ValueError):
+        finetune.accuracy_interval(5, 0)
+    with pytest.raises(ValueError):
+        finetune.accuracy_interval(7, 5)
+
+
+@pytest.mark.parametrize("n_validation, n_test", [(60, 100), (40, 20)])
+def test_kept_share_band_holds_for_a_threshold_set_on_validation(n_validation, n_test):
+    """Simulate the lesson: threshold = 5% quantile (method 'lower') of validation scores, measured on test scores."""
+    low, high = finetune.kept_share_band(n_validation, n_test, quantile=0.05, level=0.99)
+    rng = np.random.default_rng(1)
+    kept = []
+    for _ in range(4000):
+        threshold = np.quantile(rng.random(n_validation), 0.05, method="lower")
+        kept.append(np.mean(rng.random(n_test) >= threshold))
+    kept = np.array(kept)
+    assert 0.985 <= np.mean((kept >= low) & (kept <= high)) <= 1.0
+    assert abs(kept.mean() - 0.95) < 0.01          # the threshold keeps about 95% on average
+    assert np.mean(kept >= 0.95) < 0.9             # ... but often less: ">= 95%" is no test on new photos

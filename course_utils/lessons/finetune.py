@@ -9,10 +9,16 @@ answers questions about the machine and the installed Keras, and draws one figur
 * :func:`batchnorm_obeys_training_false`: does ``fit`` keep a BatchNormalization layer in
   inference mode when its model was called with ``training=False``? (keras-team/keras#20285: not
   in the Keras 3 releases the course was tested on; a later release may change it);
+* :func:`frozen_batchnorm_keeps_statistics`: does ``trainable = False`` keep it in inference mode
+  even when ``fit`` asks for training mode?
+* :func:`accuracy_interval`: a confidence interval for an accuracy measured on n photos;
+* :func:`kept_share_band`: where the share of new known photos that a confidence threshold keeps
+  should fall, when the threshold was set on a validation set;
 * :func:`plot_two_phase_history`: the head's epochs, then fine-tuning's, on one axis.
 """
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Sequence
 
 import numpy as np
@@ -74,18 +80,86 @@ def batchnorm_obeys_training_false(seed: int = 0) -> bool:
     on data far from the layer's initial statistics (mean 0, variance 1). If the moving mean moved,
     ``fit``'s ``training=True`` reached the layer: ``training=False`` alone did not protect it.
     """
+    return batchnorm_statistics_kept(frozen=False, training_false=True, seed=seed)
+
+
+def frozen_batchnorm_keeps_statistics(seed: int = 0) -> bool:
+    """True when a BatchNormalization layer with ``trainable = False`` keeps its moving statistics under ``fit``.
+
+    The same tiny model as :func:`batchnorm_obeys_training_false`, but the base is called without
+    ``training=False`` (so ``fit``'s ``training=True`` reaches the layer for sure) and the layer is
+    frozen. Keras documents that a frozen BatchNormalization layer runs in inference mode; this
+    asks the installed release.
+    """
+    return batchnorm_statistics_kept(frozen=True, training_false=False, seed=seed)
+
+
+def batchnorm_statistics_kept(frozen: bool, training_false: bool, seed: int = 0) -> bool:
+    """One ``fit`` step at learning rate 0 through a base holding one BatchNormalization layer: did its moving mean stay?
+
+    Args:
+        frozen: set ``trainable = False`` on the BatchNormalization layer.
+        training_false: call the base with ``training=False`` inside the outer model.
+    """
     import keras
 
     keras.utils.set_random_seed(seed)
     base_in = keras.Input((4,))
     base = keras.Model(base_in, keras.layers.BatchNormalization(name="bn")(base_in), name="base")
+    base.get_layer("bn").trainable = not frozen
     inputs = keras.Input((4,))
-    outer = keras.Model(inputs, keras.layers.Dense(1)(base(inputs, training=False)))
+    features = base(inputs, training=False) if training_false else base(inputs)
+    outer = keras.Model(inputs, keras.layers.Dense(1)(features))
     outer.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
     x = np.random.default_rng(seed).normal(5.0, 2.0, (32, 4)).astype("float32")
     before = np.array(base.get_layer("bn").moving_mean)
     outer.fit(x, np.zeros((32, 1), "float32"), batch_size=32, epochs=1, verbose=0)
     return bool(np.allclose(np.array(base.get_layer("bn").moving_mean), before))
+
+
+def accuracy_interval(correct: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a share of ``correct`` out of ``n`` (an accuracy on n test photos).
+
+    Test photos are a sample: an accuracy of 0.70 on 300 photos has a standard error of about
+    2.6 points, so two models 3 points apart on the same 300 photos are not clearly different.
+
+    Example:
+        >>> [round(v, 3) for v in accuracy_interval(210, 300)]
+        [0.646, 0.749]
+    """
+    if n <= 0 or not 0 <= correct <= n:
+        raise ValueError(f"Need 0 <= correct <= n and n > 0, got correct={correct}, n={n}.")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    share = correct / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = 0.0 if correct == 0 else max(0.0, centre - half)     # exact at the ends (no rounding residue)
+    high = 1.0 if correct == n else min(1.0, centre + half)
+    return float(low), float(high)
+
+
+def kept_share_band(n_validation: int, n_test: int, quantile: float = 0.05,
+                    level: float = 0.99) -> tuple[float, float]:
+    """Central ``level`` range of the share of ``n_test`` new photos that a confidence threshold keeps.
+
+    The threshold is ``np.quantile(validation_scores, quantile, method="lower")``: the r-th lowest of
+    ``n_validation`` scores, r = floor(quantile * (n_validation - 1)) + 1. When validation and test
+    scores come from the same distribution (no ties), the share of all such photos it keeps is
+    Beta(n_validation - r + 1, r) distributed, with a mean close to 1 - quantile, and the number kept
+    of ``n_test`` new photos is binomial given that share: a beta-binomial. Its range therefore allows
+    for both samples, the validation photos that set the threshold and the test photos that measure it.
+
+    Example:
+        >>> kept_share_band(60, 100)
+        (0.83, 1.0)
+    """
+    from scipy import stats   # installed with scikit-learn
+
+    if n_validation < 1 or n_test < 1 or not 0 <= quantile < 1:
+        raise ValueError("Need at least one validation and one test photo, and 0 <= quantile < 1.")
+    r = int(np.floor(quantile * (n_validation - 1))) + 1
+    low, high = stats.betabinom(n_test, n_validation - r + 1, r).interval(level)
+    return float(low) / n_test, float(high) / n_test
 
 
 def plot_two_phase_history(head_history, finetune_history, metric: str = "accuracy",
