@@ -124,11 +124,17 @@ def lesson_5(tmp_path, monkeypatch):
     from course_utils import models
 
     ns = definitions(5, "L2SP")
-    index = pd.MultiIndex.from_tuples([("cnn", 100), ("cnn", 300), ("mlp", 100), ("mlp", 300)],
-                                      names=["model", "n_train"])
-    ns["gain"] = pd.DataFrame({"fine-tune all": [0.01, 0.004, 0.002, -0.01], "frozen body": [0.02, 0.001, -0.03, -0.05],
-                               "two-stage": [0.015, 0.003, 0.001, -0.02], "scratch sd": [0.01, 0.005, 0.004, 0.003]},
-                              index=index)
+    # the lesson's paired gains: (gain, low, high) per model, N and method; the best gain's interval includes 0
+    # at ("cnn", 100) and ("mlp", 100), so "gain > 0" is not "beyond noise"
+    cells = {("cnn", 100): [(0.01, -0.002, 0.022), (0.02, -0.01, 0.05), (0.015, -0.005, 0.035)],
+             ("cnn", 300): [(0.004, 0.001, 0.007), (0.001, -0.02, 0.022), (0.003, -0.001, 0.007)],
+             ("mlp", 100): [(0.002, -0.004, 0.008), (-0.03, -0.08, 0.02), (0.001, -0.03, 0.032)],
+             ("mlp", 300): [(-0.01, -0.02, 0.0), (-0.05, -0.06, -0.04), (-0.02, -0.03, -0.01)]}
+    ns["paired"] = pd.DataFrame([{"model": model, "n_train": n, "method": method, "seeds": 3, "gain": gain,
+                                  "low": low, "high": high, "verdict": ""}
+                                 for (model, n), values in cells.items()
+                                 for method, (gain, low, high) in zip(("fine-tune all", "frozen body", "two-stage"),
+                                                                      values)])
     ns["source"] = models.build_mnist_mlp(name="source")
     return ns
 

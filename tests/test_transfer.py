@@ -271,6 +271,10 @@ def test_grid_configs_cover_every_cell_and_table_renders(tmp_path):
     table = experiments.markdown_table(tmp_path / "g.csv")
     assert "| 100 |" in table and "0.505 ± 0.007 (2)" in table
     assert "| 1000 | 0.600 (1 seed) |" in table and "± 0.000" not in table
+    pd.DataFrame([dict(r, epochs=3 + r["seed"] if r["method"] == "scratch" else 15) for r in rows]).to_csv(
+        tmp_path / "e.csv", index=False)
+    epochs = experiments.markdown_table(tmp_path / "e.csv").split("epochs run")[1]
+    assert "| 100 | 3-4 | 15 | 15 | 15 |" in epochs and "| 1000 | 3 | 15 | 15 | 15 |" in epochs
 
 
 def test_complete_seeds_drops_a_seed_some_methods_missed():
@@ -335,6 +339,51 @@ def test_sweep_legend_promises_no_spread_for_one_seed():
     assert "± 1 sd" not in legend(transfer.plot_sweep(one, "l2sp_lambda", 0.7, "t", "λ"))
     three = pd.DataFrame(seed_rows("l2-sp", [0.7, 0.71, 0.72], l2sp_lambda=0.01))
     assert "± 1 sd over 3 seeds" in legend(transfer.plot_sweep(three, "l2sp_lambda", 0.7, "t", "λ"))
+
+
+def test_sweep_plots_validation_accuracy_when_asked():
+    import matplotlib
+    matplotlib.use("Agg")
+    rows = pd.DataFrame(seed_rows("l2-sp", [0.70, 0.72], l2sp_lambda=0.01, val_accuracy=0.81)
+                        + seed_rows("l2-sp", [0.90, 0.92], l2sp_lambda=0.1, val_accuracy=0.75))
+    ax = transfer.plot_sweep(rows, "l2sp_lambda", 0.8, "t", "λ", metric="val_accuracy")
+    assert ax.get_ylabel() == "validation accuracy (fraction)"
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([0.81, 0.75])   # not test accuracy
+    assert transfer.plot_sweep(rows, "l2sp_lambda", 0.8, "t", "λ").get_ylabel() == "test accuracy"
+
+
+def test_control_configs_are_the_grid_cells_with_a_larger_epoch_cap():
+    control = transfer.control_configs("mlp")
+    assert {(c.n_train, c.method) for c in control} == {(n, m) for n in transfer_grid.CONTROL_N
+                                                         for m in transfer_grid.CONTROL_METHODS}
+    for c in control:
+        grid_cell = transfer_grid.grid_config("mlp", c.method, c.n_train, c.seed)
+        assert c.max_epochs == transfer_grid.CONTROL_MAX_EPOCHS > grid_cell.max_epochs
+        assert replace(c, max_epochs=grid_cell.max_epochs) == grid_cell   # nothing else differs
+    with pytest.raises(ValueError, match="not budget settings"):
+        transfer_grid.grid_config("mlp", "scratch", 300, 0, max_epoch=50)
+
+
+def test_changing_trainable_takes_effect_at_the_next_compile():
+    """As lesson 5 says (Keras 3.10-3.15, TensorFlow backend): the train step keeps its compile's trainable list."""
+    x = np.random.default_rng(0).random((32, 4)).astype("float32")
+    y = np.arange(32) % 2
+
+    def trained_then_frozen(recompile):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="h"),
+                                  keras.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0)
+        model.get_layer("h").trainable = False
+        if recompile:
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        before = model.get_layer("h").get_weights()[0].copy()
+        model.fit(x, y, epochs=1, verbose=0)
+        return not np.array_equal(before, model.get_layer("h").get_weights()[0])
+
+    assert trained_then_frozen(recompile=False), "frozen without a new compile: the layer should still train"
+    assert not trained_then_frozen(recompile=True)
 
 
 def test_a_trainer_passed_in_trains_the_run_and_keys_its_row(tmp_path, source):

@@ -79,25 +79,29 @@ def _l2sp_gradient(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     return CORRECT
 
 
-def best_transfer_rows(gain) -> list[dict]:
-    """Per (model, N) of the lesson's ``gain`` table: the best transfer method, its gain, and whether it beats the noise."""
-    methods = [c for c in gain.columns if c != "scratch sd"]
+def best_transfer_rows(paired) -> list[dict]:
+    """Per (model, N) of the lesson's ``paired`` table: the transfer method with the largest paired gain over
+    scratch, its gain, whether its 95 % confidence interval lies wholly above 0, and every method tied with it."""
     rows = []
-    for (model, n), row in gain.iterrows():
-        best = row[methods].astype(float).idxmax()
-        rows.append({"model": model, "n_train": int(n), "best method": best, "gain": float(row[best]),
-                     "beyond noise": bool(row[best] > row["scratch sd"])})
+    for (model, n), cell in paired.groupby(["model", "n_train"]):
+        gains = cell.set_index("method")["gain"].astype(float)
+        best = gains.idxmax()
+        low = float(cell.set_index("method").loc[best, "low"])
+        rows.append({"model": model, "n_train": int(n), "best method": best, "gain": float(gains[best]),
+                     "beyond noise": bool(low > 0),   # NaN (one seed, no interval) is not beyond the noise
+                     "tied": set(gains.index[np.isclose(gains, gains[best], rtol=0, atol=1e-9)])})
     return rows
 
 
-@exercise("5.3", hint="gain has one row per (model, n_train); for each row, idxmax over the three method columns "
-                      "gives the best method, row[best] its gain, and row[best] > row['scratch sd'] says whether it "
-                      "beats the seed-to-seed noise. gain.iterrows() walks the rows.",
-          hint_zh="gain 对每个 (model, n_train) 有一行；对每一行，在三个方法列上取 idxmax 得到最佳方法，"
-                  "row[best] 是它的增益，row[best] > row['scratch sd'] 说明它是否超出了随机种子之间的波动。"
-                  "用 gain.iterrows() 逐行遍历。")
+@exercise("5.3", hint="paired has one row per (model, n_train, method). paired.groupby(['model', 'n_train'])['gain']"
+                      ".idxmax() gives, for every model and N, the label of the row with the largest gain; "
+                      "paired.loc[those labels] picks the rows. The gain is beyond the noise when the whole 95 % "
+                      "confidence interval is above 0: low > 0.",
+          hint_zh="paired 对每个 (model, n_train, method) 有一行。paired.groupby(['model', 'n_train'])['gain']"
+                  ".idxmax() 给出每种模型和 N 下增益最大的那一行的标签；用 paired.loc[这些标签] 取出这些行。"
+                  "整个 95% 置信区间都在 0 以上（low > 0）时，增益才算超出了种子之间的噪声。")
 def _best_method_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
-    expected = {(r["model"], r["n_train"]): r for r in best_transfer_rows(lesson_value(ns, "gain"))}
+    expected = {(r["model"], r["n_train"]): r for r in best_transfer_rows(lesson_value(ns, "paired"))}
     expect(hasattr(answer, "columns") and hasattr(answer, "iterrows"),
            say("answer_5_3 should be a pandas DataFrame", "answer_5_3 应该是一个 pandas DataFrame"))
     table = answer.reset_index() if not set(BEST_COLUMNS) <= set(answer.columns) else answer
@@ -105,20 +109,26 @@ def _best_method_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(not missing, say(f"the table lacks the column(s) {missing}", f"表格缺少这些列：{missing}"))
     keys = [(str(r["model"]), int(r["n_train"])) for _, r in table.iterrows()]
     expect(sorted(keys) == sorted(expected), say("the table should have one row per model and training-set size of the "
-                                                 "grid, as in `gain`",
-                                                 "表格应像 `gain` 一样，为网格中每种模型和训练集大小的组合各列一行"))
+                                                 "grid, as in `paired`",
+                                                 "表格应像 `paired` 一样，为网格中每种模型和训练集大小的组合各列一行"))
     for key, (_, row) in zip(keys, table.iterrows()):
         want = expected[key]
-        expect(row["best method"] == want["best method"], say(f"{key[0]} at N = {key[1]}: another method has the "
-                                                              "largest gain over scratch",
-                                                              f"{key[0]}，N = {key[1]}：相对于从头训练增益最大的"
-                                                              "是另一种方法"))
-        expect(np.isclose(float(row["gain"]), want["gain"], atol=1e-6), say(f"{key[0]} at N = {key[1]}: the gain should "
-                                                                            "be the best method's mean minus scratch's",
-                                                                            f"{key[0]}，N = {key[1]}：增益应为最佳方法的"
-                                                                            "均值减去从头训练的均值"))
-        expect(bool(row["beyond noise"]) == want["beyond noise"], say(f"{key[0]} at N = {key[1]}: compare the gain with "
-                                                                      "scratch's standard deviation over seeds",
-                                                                      f"{key[0]}，N = {key[1]}：请把增益与从头训练"
-                                                                      "在不同随机种子间的标准差比较"))
+        expect(row["best method"] in want["tied"], say(f"{key[0]} at N = {key[1]}: another method has the largest "
+                                                       "paired gain over scratch",
+                                                       f"{key[0]}，N = {key[1]}：相对从头训练的配对增益最大的"
+                                                       "是另一种方法"))
+        gain = float(row["gain"])
+        expect(not (np.isclose(gain, 100 * want["gain"], atol=0.051) and abs(want["gain"]) > 1e-3),
+               say(f"{key[0]} at N = {key[1]}: give the gain as a fraction, as in `paired`, not in percentage points",
+                   f"{key[0]}，N = {key[1]}：增益请用 `paired` 中的小数形式，不要用百分点"))
+        expect(np.isclose(gain, want["gain"], atol=1e-6), say(f"{key[0]} at N = {key[1]}: the gain should be the best "
+                                                              "method's paired gain, the `gain` column of `paired`",
+                                                              f"{key[0]}，N = {key[1]}：增益应为最好方法的配对增益，"
+                                                              "即 `paired` 的 `gain` 列"))
+        expect(bool(row["beyond noise"]) == want["beyond noise"], say(f"{key[0]} at N = {key[1]}: beyond the noise means "
+                                                                      "the whole 95 % confidence interval is above 0 "
+                                                                      "(the `low` column of `paired` above 0)",
+                                                                      f"{key[0]}，N = {key[1]}：超出噪声是指整个 "
+                                                                      "95% 置信区间都在 0 以上（`paired` 的 `low` 列"
+                                                                      "大于 0）"))
     return CORRECT

@@ -7,15 +7,16 @@ This module only gathers the names the lesson uses; each lives in a module with 
 * :mod:`~course_utils.lessons.transfer_models`: the source model (train, save, load), and
   copying, freezing, L2-SP and the joint two-head model on a target copy;
 * :mod:`~course_utils.lessons.transfer_runs`: one run of one method, and its cached CSV row;
-* :mod:`~course_utils.lessons.transfer_grid`: the recorded grid's configurations and budget;
+* :mod:`~course_utils.lessons.transfer_grid`: the recorded grid's configurations and budget, and the budget
+  control's (the same cells with a larger epoch cap);
 * :mod:`~course_utils.lessons.transfer_results`: seeds to count, mean ± sd, paired gains with a t interval,
   λ and α chosen on validation accuracy, the two-stage rollback report, the lesson's figures.
 
 Methods compared (same splits, same training budget, same early stopping):
 
 * ``scratch``: random initialisation, everything trained.
-* ``fine-tune all``: body copied from the source model, new head, everything trained (the seed articles'
-  "retrain everything from the source initialisation").
+* ``fine-tune all``: body copied from the source model, new head, everything trained (what the Chinese
+  articles this course grew from call "retrain everything from the source initialisation").
 * ``frozen body``: body copied and frozen, only a new head trained (feature extraction).
 * ``two-stage``: head trained first with the body frozen, then everything at a 10x smaller
   learning rate (the body never sees the large learning rate; linear probing then fine-tuning, LP-FT,
@@ -27,7 +28,7 @@ Methods compared (same splits, same training budget, same early stopping):
 from __future__ import annotations
 
 from .transfer_data import load_target_data, prepare, split_validation, training_subset
-from .transfer_grid import BUDGET, advanced_configs, grid_configs, source_tag
+from .transfer_grid import BUDGET, advanced_configs, control_configs, grid_configs, source_tag
 from .transfer_models import (SOURCE_RECIPE, attach_l2sp, body_layers, build, build_joint, copy_body,
                               load_or_train_source, set_body_trainable, source_path, train_source)
 from .transfer_results import (choose_on_validation, complete_seeds, paired_gains, plot_accuracy_vs_n, plot_sweep,
@@ -38,8 +39,8 @@ from .transfer_runs import (ADVANCED_METHODS, CODE_VERSION, METHODS, RunConfig, 
 __all__ = [
     "ADVANCED_METHODS", "BUDGET", "CODE_VERSION", "METHODS", "SOURCE_RECIPE", "RunConfig", "advanced_configs",
     "attach_l2sp", "body_layers", "build", "build_joint", "cached_run", "choose_on_validation", "complete_seeds",
-    "config_key", "copy_body", "grid_configs", "keep_best_weights", "load_or_train_source", "load_target_data",
-    "paired_gains", "plot_accuracy_vs_n", "plot_sweep", "predict_loss_accuracy", "prepare", "rollback_report",
-    "run_one", "set_body_trainable", "source_path", "source_tag", "split_validation", "summarise", "train_source",
-    "trainer_tag", "training_subset",
+    "config_key", "control_configs", "copy_body", "grid_configs", "keep_best_weights", "load_or_train_source",
+    "load_target_data", "paired_gains", "plot_accuracy_vs_n", "plot_sweep", "predict_loss_accuracy", "prepare",
+    "rollback_report", "run_one", "set_body_trainable", "source_path", "source_tag", "split_validation", "summarise",
+    "train_source", "trainer_tag", "training_subset",
 ]

@@ -25,12 +25,12 @@ def complete_seeds(table):
     return table[(have == need).to_numpy()]
 
 
-def summarise(table, by=("model", "method", "n_train")):
-    """Mean, standard deviation and count of test accuracy per group, one row per group.
+def summarise(table, by=("model", "method", "n_train"), metric: str = "test_accuracy"):
+    """Mean, standard deviation and count of ``metric`` (test accuracy unless told) per group, one row per group.
 
     Columns: the ``by`` columns, then ``mean``, ``std`` (NaN for a single seed) and ``count``.
     """
-    stats = summarize_runs(table, by, metrics=["test_accuracy"])
+    stats = summarize_runs(table, by, metrics=[metric])
     stats.columns = ["mean", "std", "count"]
     return stats.reset_index()
 
@@ -130,21 +130,27 @@ def plot_accuracy_vs_n(table, model: str, methods=METHODS, ax=None, title: str |
     return ax
 
 
-def plot_sweep(table, x: str, baseline: float, title: str, xlabel: str, ax=None, method: str = "l2-sp"):
-    """Mean ± sd test accuracy against a swept hyperparameter, with plain fine-tuning as a line.
+SWEEP_YLABELS = {"test_accuracy": "test accuracy", "val_accuracy": "validation accuracy (fraction)"}
 
-    A setting that rests on a single seed is drawn without an error bar.
+
+def plot_sweep(table, x: str, baseline: float, title: str, xlabel: str, ax=None, method: str = "l2-sp",
+               metric: str = "test_accuracy"):
+    """Mean ± sd of ``metric`` against a swept hyperparameter, with plain fine-tuning as a line.
+
+    To choose the hyperparameter from the figure, plot ``metric="val_accuracy"`` and pass plain
+    fine-tuning's validation accuracy as ``baseline``: a setting read off a test-accuracy plot has
+    been chosen on the test set. A setting that rests on a single seed is drawn without an error bar.
     """
     import matplotlib.pyplot as plt
 
     ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
-    s = summarise(table, by=(x,))
+    s = summarise(table, by=(x,), metric=metric)
     seeds = int(s["count"].min())
     label = f"{method} (1 seed, no error bar)" if seeds < 2 else f"{method} (± 1 sd over {seeds} seeds)"
     ax.errorbar(s[x], s["mean"], yerr=s["std"] if seeds >= 2 else None, fmt="o-", capsize=4,
                 color=METHOD_COLORS[method], label=label)
     ax.axhline(baseline, color=METHOD_COLORS["fine-tune all"], ls="--", label="plain fine-tune all")
     ax.set_xscale("log")
-    ax.set(title=title, xlabel=xlabel, ylabel="test accuracy")
+    ax.set(title=title, xlabel=xlabel, ylabel=SWEEP_YLABELS.get(metric, metric))
     ax.legend()
     return ax

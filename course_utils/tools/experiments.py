@@ -9,7 +9,13 @@ Examples (from the course checkout)::
 
     python -m course_utils.tools.experiments grid --model mlp --n 100 300 1000 3000 10000 55000 --seeds 0 1 2
     python -m course_utils.tools.experiments advanced --model mlp --n 300 --seeds 0 1 2
+    python -m course_utils.tools.experiments control --model mlp --csv docs/results/05_transfer_budget.csv
     python -m course_utils.tools.experiments table --csv docs/results/05_transfer_grid*.csv
+
+``control`` is the budget control: the grid's cells at N = 300 and 1000 (scratch, frozen body,
+two-stage) with a much larger epoch cap (``transfer_grid.CONTROL_MAX_EPOCHS``), early stopping unchanged.
+Keep its rows in their own CSV and give ``table`` that file alone: its rows differ from the grid's
+only in ``max_epochs``, and ``table`` pairs rows by model, N and seed.
 
 What the grid holds (sizes, seeds, budget, sweeps) is defined in
 :mod:`course_utils.lessons.transfer_grid`, which the lesson reads too. The source models
@@ -25,7 +31,8 @@ from pathlib import Path
 from .. import config
 from ..caching import weights_fingerprint
 from ..lessons.transfer_data import load_target_data
-from ..lessons.transfer_grid import N_GRID, SEEDS, advanced_configs, grid_configs, grid_source_model, source_tag
+from ..lessons.transfer_grid import (ALPHAS, CONTROL_METHODS, CONTROL_N, LAMBDAS, N_GRID, SEEDS, advanced_configs,
+                                     control_configs, grid_configs, grid_source_model, source_tag)
 from ..lessons.transfer_results import choose_on_validation, complete_seeds, paired_gains, summarise
 from ..lessons.transfer_runs import ADVANCED_METHODS, METHODS, cached_run
 
@@ -63,7 +70,25 @@ def markdown_table(csvs, model: str | None = None) -> str:
         lines += [f"| {n} | " + " | ".join(str(v) for v in row) + " |" for n, row in wide.iterrows()]
         lines.append("")
         lines += paired_lines(table[table["model"] == kind], kind)
+        if "epochs" in table.columns:
+            lines += epochs_lines(table[table["model"] == kind], kind, int(table["max_epochs"].max()))
     return "\n".join(lines + advanced_lines(everything) + selection_lines(everything))
+
+
+def epochs_lines(table, kind: str, cap: int) -> list[str]:
+    """Markdown rows: epochs each method ran per N, as min-max over the seeds (early stopping's patience included)."""
+    spans = table.groupby(["n_train", "method"])["epochs"].agg(["min", "max"])
+    methods = [m for m in METHODS if m in set(table["method"])]
+    lines = [f"**{kind.upper()}**: epochs run, min-max over the seeds (the epochs early stopping waited are "
+             f"included; {cap} = the cap was reached)", "", "| N | " + " | ".join(methods) + " |",
+             "|---" * (len(methods) + 1) + "|"]
+    for n in sorted(table["n_train"].unique()):
+        cells = []
+        for m in methods:
+            low, high = (int(v) for v in spans.loc[(n, m)]) if (n, m) in spans.index else (None, None)
+            cells.append("" if low is None else str(low) if low == high else f"{low}-{high}")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def paired_lines(table, kind: str) -> list[str]:
@@ -118,12 +143,13 @@ def advanced_lines(everything) -> list[str]:
     advanced = everything[everything["method"].isin(ADVANCED_METHODS)]
     if advanced.empty:
         return []
-    lines = ["**Advanced** (same budget): test accuracy, mean ± sd (number of seeds)", "",
-             "| model | N | method | λ | α | test accuracy |", "|---|---|---|---|---|---|"]
+    lines = ["**Advanced** (same budget): validation accuracy, mean ± sd (number of seeds); test accuracy is "
+             "reported only for the setting chosen on validation (next table)", "",
+             "| model | N | method | λ | α | validation accuracy |", "|---|---|---|---|---|---|"]
     for (kind, n), _ in advanced.groupby(["model", "n_train"]):
         rows = everything[(everything["model"] == kind) & (everything["n_train"] == n)
                           & everything["method"].isin(("fine-tune all",) + ADVANCED_METHODS)]
-        stats = summarise(complete_seeds(rows), by=("method", "l2sp_lambda", "joint_alpha"))
+        stats = summarise(complete_seeds(rows), by=("method", "l2sp_lambda", "joint_alpha"), metric="val_accuracy")
         lines += [f"| {kind} | {n} | {r['method']} | {r['l2sp_lambda']:g} | {r['joint_alpha']:g} | {_cell(r)} |"
                   for _, r in stats.iterrows()]
     return lines + [""]
@@ -140,11 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run it."""
     parser = argparse.ArgumentParser(prog="python -m course_utils.tools.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["grid", "advanced", "table"])
+    parser.add_argument("command", choices=["grid", "advanced", "control", "table"])
     parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     parser.add_argument("--n", type=int, nargs="+", help="training-set sizes N")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", help=f"grid: default {list(METHODS)}; control: default "
+                                                      f"{list(CONTROL_METHODS)}")
+    parser.add_argument("--lambdas", type=float, nargs="+", default=list(LAMBDAS), help="advanced: L2-SP λ values")
+    parser.add_argument("--alphas", type=float, nargs="+", default=list(ALPHAS), help="advanced: joint α values")
     parser.add_argument("--csv", type=Path, nargs="+", default=[DEFAULT_CSV],
                         help="results file to append to (table: one or more files to read)")
     args = parser.parse_args(argv)
@@ -152,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown_table(args.csv))
         return 0
     if args.command == "grid":
-        cfgs = grid_configs(args.model, args.n or N_GRID, args.seeds, args.methods)
+        cfgs = grid_configs(args.model, args.n or N_GRID, args.seeds, args.methods or METHODS)
+    elif args.command == "control":
+        cfgs = control_configs(args.model, args.n or CONTROL_N, args.seeds, args.methods or CONTROL_METHODS)
     else:
-        cfgs = advanced_configs(args.model, args.n or (300,), args.seeds)
+        cfgs = advanced_configs(args.model, args.n or (300,), args.seeds, args.lambdas, args.alphas)
     run_configs(cfgs, args.csv[0])
     return 0
 
