@@ -162,7 +162,8 @@ def test_the_default_edition_is_learner_at_the_course_root_and_git_ignored():
 def test_make_lab_builds_the_learner_edition_then_opens_it():
     plan = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True).stdout
     build = plan.find("course_utils.tools.learner")
-    assert build >= 0 and re.search(r"jupyter lab learner/00_welcome\.ipynb", plan[build:]), plan
+    assert build >= 0 and re.search(r"jupyter lab --ServerApp\.root_dir=learner learner/00_welcome\.ipynb",
+                                    plan[build:]), plan
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
