@@ -25,6 +25,8 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
+from .i18n import say
+
 PROFILES = ("full", "smoke")
 APP_NAME = "dl-transfer-course"
 OFF_WORDS = ("", "0", "false", "no", "off")
@@ -47,10 +49,11 @@ def get_profile() -> str:
     """
     value = os.environ.get("COURSE_PROFILE", "full").strip().lower() or "full"
     if value not in PROFILES:
-        raise ProfileError(
+        raise ProfileError(say(
             f"COURSE_PROFILE={value!r} is not a run profile this course knows. "
-            f"Use one of {', '.join(PROFILES)} (or unset it for 'full')."
-        )
+            f"Use one of {', '.join(PROFILES)} (or unset it for 'full').",
+            f"COURSE_PROFILE={value!r} 不是本课程的运行配置。"
+            f"请设为 {', '.join(PROFILES)} 之一（或者取消设置，即使用 'full'）。"))
     return value
 
 

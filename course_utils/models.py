@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from .caching import atomic_write
+from .i18n import say
 
 
 def build_mnist_mlp(name: str = "mlp"):
@@ -71,7 +72,9 @@ def load_or_train(path: Path | str, train: Callable[[], object]) -> tuple[object
         try:
             return keras.models.load_model(path), "loaded"
         except (OSError, ValueError) as err:  # Keras reports a damaged .keras file as a ValueError
-            print(f"{path.name} could not be read ({str(err)[:80]}...); training the model again to replace it.")
+            detail = str(err)[:80]
+            print(say(f"{path.name} could not be read ({detail}...); training the model again to replace it.",
+                      f"无法读取 {path.name}（{detail}...）；重新训练模型来替换它。"))
             how = "retrained"
     model = train()
     save_model(model, path)

@@ -15,6 +15,9 @@ COURSE_DATASETS = ("mnist", "fashion-mnist")  # array datasets every learner nee
 def dataset_status(include_weights: bool = True):
     """A table (pandas DataFrame) of every course file: status, size and cache path.
 
+    Column names and status words stay English in every edition: lessons select columns by
+    name and tests compare the statuses (the Chinese lesson runs the same code).
+
     Status is ``verified`` (checksum matches), ``corrupt``, ``missing``, or for the
     prepared bird folder ``prepared`` (re-checked against its record: count and split file)
     or ``damaged`` (a record exists but the folder no longer matches it).
@@ -86,7 +89,7 @@ def main() -> int:
     try:
         prefetch(backbones=tuple(BACKBONES))
     except DataUnavailableError as err:  # the message says which file, where from, and what to do
-        print(f"Prefetch stopped: {err}", file=sys.stderr)
+        print(say(f"Prefetch stopped: {err}", f"预取已中止：{err}"), file=sys.stderr)
         return 1
     finally:
         print(dataset_status().to_string(index=False))
