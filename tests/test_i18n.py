@@ -15,6 +15,7 @@ import course_utils as cu
 from course_utils import checks, env, i18n
 from course_utils.data import bird_sources, fetch
 from course_utils.exercises import core, solutions
+from test_birds_fetch import bird_set, folder_mirror  # noqa: F401 (fixtures)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -226,3 +227,122 @@ def test_random_weights_banner_is_chinese_and_keeps_the_sites_marker(english, mo
     banner = backbones.random_weights_banner(choice)
     assert "没有预训练权重" in banner and "准确率都没有意义" in banner
     assert "NO PRETRAINED WEIGHTS" in banner and choice.note in banner
+
+
+# --- course messages outside the exercises: settings, data, models --------------------------------
+def test_profile_error_is_chinese_under_zh(english, monkeypatch):
+    """Fails if config.get_profile()'s ProfileError stays English under zh (or turns Chinese in English)."""
+    from course_utils import config
+
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    with pytest.raises(config.ProfileError, match="'fast' is not a run profile this course knows") as err:
+        config.get_profile()
+    assert not CJK.search(str(err.value))
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    with pytest.raises(config.ProfileError, match="COURSE_PROFILE='fast' 不是本课程的运行配置。请设为 full, smoke 之一"):
+        config.get_profile()
+
+
+def test_prefetch_stopped_is_chinese_under_zh_and_the_table_keeps_its_english_columns(english, monkeypatch, capsys):
+    """Fails if "Prefetch stopped" stays English under zh, or dataset_status's columns or statuses get
+    translated (lesson 0's code selects the columns by their English names)."""
+    from course_utils.data import status
+
+    def stopped(**kwargs):
+        raise fetch.DataUnavailableError("no network")
+
+    monkeypatch.setattr(status, "prefetch", stopped)
+    assert status.main() == 1
+    assert capsys.readouterr().err.startswith("Prefetch stopped: no network")
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    assert status.main() == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("预取已中止：no network")
+    table = status.dataset_status()
+    assert list(table.columns) == ["dataset", "file", "size (MB)", "status", "path"]
+    assert set(table["status"]) <= {"missing", "verified"}
+    assert "birds (prepared)" in set(table["dataset"])
+
+
+def test_birds_prepared_again_and_the_progress_bar_are_chinese_under_zh(folder_mirror, bird_set, monkeypatch,
+                                                                        capsys):
+    """Fails if fetch_birds' "preparing them again" line or the mirror folder's progress-bar label stay
+    English under zh, or prepared_birds_problem() turns Chinese (status._birds_status reads its English)."""
+    from course_utils.data import birds, status
+
+    monkeypatch.chdir(folder_mirror.parent)
+    folder = birds.fetch_birds(progress=False)
+    next(folder.glob("*/*.jpg")).unlink()
+    birds.fetch_birds(progress=False)
+    assert f"The prepared birds in {folder} lack 1 of their photos" in capsys.readouterr().out
+    next(folder.glob("*/*.jpg")).unlink()
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    assert birds.prepared_birds_problem(folder).startswith("lack 1 of their photos")
+    (folder / ".complete").unlink()
+    assert status._birds_status(folder) == "missing"            # parsed from the English phrase
+    birds.fetch_birds(progress=True)
+    captured = capsys.readouterr()
+    assert f"{folder} 中已准备好的鸟类数据不存在，或者上次没有准备完：重新准备。" in captured.out
+    assert "鸟类照片（镜像文件夹）" in captured.err and "birds (mirror" not in captured.err
+    assert birds.prepared_birds_problem(folder) is None
+
+
+def test_image_scan_report_and_errors_are_chinese_under_zh(english, monkeypatch):
+    """Fails if FolderScan.report(), the skip reasons, NotAnImageError or ImageFolderError stay English under zh,
+    or the English report changes (tests and the README quote it)."""
+    from PIL import Image
+
+    from course_utils.data import images
+
+    root = english / "photos"
+    for name in ("robin", "crow", "empty"):
+        (root / name).mkdir(parents=True)
+    Image.new("RGB", (16, 16), (1, 2, 3)).save(root / "robin" / "a.jpg", "JPEG")
+    Image.new("L", (16, 16), 90).save(root / "crow" / "b.png")
+    (root / "robin" / "notes.jpg").write_text("not a photo")
+    (root / "crow" / "readme.txt").write_text("hello")
+    (root / "empty" / "empty.jpg").write_bytes(b"")
+    assert images.scan_image_folder(root).report().splitlines() == [
+        "2 images in 2 classes.", "Converted to RGB: 1 L.",
+        "Skipped crow/readme.txt: not an image file (suffix .txt)",
+        "Skipped empty/empty.jpg: empty file (0 bytes)",
+        "Skipped empty: class folder has no usable images",
+        "Skipped robin/notes.jpg: not a readable image (Pillow does not recognise its contents)"]
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    assert images.scan_image_folder(root).report().splitlines() == [
+        "2 个类别，共 2 张图像。", "已转换为 RGB：1 张 L。",
+        "已跳过 crow/readme.txt：不是图像文件（后缀为 .txt）",
+        "已跳过 empty/empty.jpg：空文件（0 字节）",
+        "已跳过 empty：这个类别文件夹中没有可用的图像",
+        "已跳过 robin/notes.jpg：不是可读取的图像（Pillow 无法识别其内容）"]
+    with pytest.raises(images.NotAnImageError, match="notes.jpg 无法使用：不是可读取的图像.*。请删除它，或换成 JPEG 或 PNG"):
+        images.load_image(root / "robin" / "notes.jpg", 8)
+    (root / "robin" / "cut.jpg").write_bytes((root / "robin" / "a.jpg").read_bytes()[:200])
+    with pytest.raises(images.NotAnImageError, match="文件已损坏或不完整.*如果它通过了文件夹扫描"):
+        images.decode_files([root / "robin" / "cut.jpg"], 8)
+    with pytest.raises(images.ImageFolderError, match="不是文件夹"):
+        images.scan_image_folder(root / "nowhere")
+    with pytest.raises(images.ImageFolderError, match="至少需要 3 个。应有的结构"):
+        images.scan_image_folder(root, min_classes=3)
+
+
+def test_the_retrain_note_of_load_or_train_is_chinese_under_zh(english, monkeypatch, capsys):
+    """Fails if load_or_train's "could not be read ... training the model again" note stays English under zh."""
+    import sys
+    import types
+
+    from course_utils import models
+
+    def unreadable(path):
+        raise ValueError("File is not a zip file")
+
+    monkeypatch.setitem(sys.modules, "keras", types.SimpleNamespace(models=types.SimpleNamespace(load_model=unreadable)))
+    monkeypatch.setattr(models, "save_model", lambda model, path: path)
+    damaged = english / "source.keras"
+    damaged.write_bytes(b"cut short")
+    assert models.load_or_train(damaged, lambda: "new model") == ("new model", "retrained")
+    assert "source.keras could not be read (File is not a zip file...); training the model again" in \
+        capsys.readouterr().out
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    models.load_or_train(damaged, lambda: "new model")
+    assert capsys.readouterr().out.strip() == "无法读取 source.keras（File is not a zip file...）；重新训练模型来替换它。"

@@ -52,10 +52,11 @@ def _photo_checksums() -> list[tuple[str, str]]:
 def _copy_birds(source: Path, staging: Path, progress: bool) -> str:
     """Copy every listed file of a mirror folder's ``birds/`` into ``staging``, verifying each."""
     files = [(SPLIT_FILE, bird_checksums()[SPLIT_FILE]), *_photo_checksums()]
-    for relpath, digest in _progress_bar(files, progress, "birds (mirror folder)"):
+    label = say("birds (mirror folder)", "鸟类照片（镜像文件夹）")
+    for relpath, digest in _progress_bar(files, progress, label):
         if not (source / relpath).is_file():
-            raise DataUnavailableError(_mirror_gap_message(relpath, str(source / relpath), "no such file",
-                                                           staging))
+            raise DataUnavailableError(_mirror_gap_message(relpath, str(source / relpath),
+                                                           say("no such file", "没有这个文件"), staging))
         copy_verified(source / relpath, staging / relpath, f"sha256:{digest}")
     return f"mirror {source.parent}"
 
@@ -77,7 +78,7 @@ def _download_split_file(mirror: str, staging: Path) -> bool:
 def _download_birds(mirror: str, staging: Path, progress: bool) -> str:
     """Download every photo of the URL mirror's ``birds/``, verified, under one progress bar."""
     with _pooch_quiet():
-        for relpath, digest in _progress_bar(_photo_checksums(), progress, "birds (mirror)"):
+        for relpath, digest in _progress_bar(_photo_checksums(), progress, say("birds (mirror)", "鸟类照片（镜像）")):
             url = f"{mirror}birds/{relpath}"
             try:
                 _download(url, staging / relpath, f"sha256:{digest}", progress=False)
@@ -153,7 +154,8 @@ def prepare_from_archive(archive: Path, out_dir: Path, species: list[str]) -> No
         rows.append((filename, class_folder, "train" if is_train[image_id] == "1" else "test"))
     missing = set(species) - set(counters)
     if missing:
-        raise ValueError(f"The archive {archive} has no images for {sorted(missing)}: is it CUB-200-2011?")
+        raise ValueError(say(f"The archive {archive} has no images for {sorted(missing)}: is it CUB-200-2011?",
+                             f"归档文件 {archive} 中没有 {sorted(missing)} 的图像：它是 CUB-200-2011 吗？"))
     with open(out_dir / SPLIT_FILE, "w", newline="") as f:
         csv.writer(f).writerows([("filename", "species", "split"), *rows])
 
@@ -172,7 +174,8 @@ def _read_archive(archive: Path, species: list[str]) -> tuple[dict[str, str], di
             elif len(parts) == 4 and parts[1] == "images" and parts[2] in species:
                 images[f"{parts[2]}/{parts[3]}"] = tar.extractfile(member).read()
     if set(meta) != wanted_meta:
-        raise ValueError(f"{archive} lacks {sorted(wanted_meta - set(meta))}: is it CUB-200-2011?")
+        raise ValueError(say(f"{archive} lacks {sorted(wanted_meta - set(meta))}: is it CUB-200-2011?",
+                             f"{archive} 中缺少 {sorted(wanted_meta - set(meta))}：它是 CUB-200-2011 吗？"))
     return meta, images
 
 
