@@ -345,4 +345,60 @@ def test_the_retrain_note_of_load_or_train_is_chinese_under_zh(english, monkeypa
         capsys.readouterr().out
     monkeypatch.setenv("COURSE_LANG", "zh")
     models.load_or_train(damaged, lambda: "new model")
-    assert capsys.readouterr().out.strip() == "无法读取 source.keras（File is not a zip file...）；重新训练模型来替换它。"
+    note = capsys.readouterr().out.strip()
+    assert note == "无法读取 source.keras（File is not a zip file...）；重新训练模型来替换它。"
+
+
+# --- the edition tools (make learner, make student): the language of the edition being written ----------------
+@pytest.fixture
+def two_editions(english):
+    """A course root (the working folder, as for make) with notebooks/ and notebooks/zh/, one lesson each."""
+    import nbformat
+    from test_learner import _lesson
+
+    for folder in (english / "notebooks", english / "notebooks" / "zh"):
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(_lesson(0), folder / "00_welcome.ipynb")
+    return english
+
+
+def test_learner_tool_speaks_the_editions_language_and_names_the_real_first_lesson(two_editions, monkeypatch,
+                                                                                  capsys):
+    """Fails if --source notebooks/zh does not report in Chinese (the tool runs from the course root, not from a
+    zh folder), the English edition stops being English, or the start hint names zh/... instead of learner/zh/..."""
+    from course_utils.tools import learner
+
+    assert learner.main(["--source", "notebooks", "--out", "learner"]) == 0
+    out = capsys.readouterr().out
+    assert "(start with learner/00_welcome.ipynb)" in out and "  added 00_welcome.ipynb" in out
+    assert not CJK.search(out)
+    assert learner.main(["--source", "notebooks/zh", "--out", "learner/zh"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("学习者版：") and lines[0].endswith("（从 learner/zh/00_welcome.ipynb 开始）")
+    assert lines[1:] == ["  已添加 00_welcome.ipynb"]
+    assert learner.main(["--source", "notebooks/zh", "--out", "learner/zh"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["  全部已是最新"]
+    monkeypatch.setenv("COURSE_LANG", "zh")   # the edition decides, not COURSE_LANG: make learner writes both
+    assert learner.main(["--source", "notebooks", "--out", "learner"]) == 0
+    assert not CJK.search(capsys.readouterr().out)
+    offered = learner.describe(learner.Outcome("05_x.ipynb", learner.OFFERED, "05_x.updated.ipynb"), "zh")
+    assert offered.startswith("  保留了你的 05_x.ipynb；更新后的课程放在它旁边：05_x.updated.ipynb（")
+    assert learner.main(["--source", "notebooks/zh", "--out", "notebooks/zh"]) == 2
+    assert capsys.readouterr().err.startswith("错误：输出文件夹 notebooks/zh 就是课程笔记本所在的文件夹 ")
+
+
+def test_student_tool_speaks_the_editions_language(two_editions, capsys):
+    """Fails if `make student`'s Chinese run (notebooks/zh/*.ipynb) reports or refuses in English, or the
+    English run in Chinese (tests/test_student.py compares its English refusal)."""
+    from course_utils.tools import student
+
+    assert student.main(["--out", "student", "notebooks/00_welcome.ipynb"]) == 0
+    assert capsys.readouterr().out.strip() == "Wrote 1 student notebook(s) to student/"
+    assert student.main(["--out", "student/zh", "notebooks/zh/00_welcome.ipynb"]) == 0
+    assert capsys.readouterr().out.strip() == "已把 1 个学生版笔记本写入 student/zh/"
+    assert student.main(["--out", "notebooks/zh/out", "notebooks/zh/00_welcome.ipynb"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：输出文件夹 notebooks/zh/out 位于课程笔记本所在的文件夹 ") and "--out student/zh" in err
+    assert student.main(["--out", "notebooks", "notebooks/00_welcome.ipynb"]) == 2
+    assert "error: the output folder notebooks is the lessons' folder" in capsys.readouterr().err
+    assert student.edition_language([two_editions / "notebooks", two_editions / "notebooks" / "zh"]) == "en"

@@ -12,6 +12,11 @@
 A copy is "changed by the learner" when its bytes differ from what was generated, so even a run-and-save counts:
 the tool errs on the side of never touching the learner's work. Files with no record (a lost manifest) count as
 changed unless they equal the new version.
+
+What it prints is in the language of the edition it writes (``student.edition_language`` of ``--source``):
+``--source notebooks/zh --out learner/zh`` reports in Chinese, the English edition in English. The tool runs
+from the course root, so the working folder cannot tell; the summary names the first lesson by its path from
+the working folder (``learner/zh/00_welcome.ipynb``), the path ``jupyter lab`` takes from there.
 """
 from __future__ import annotations
 
@@ -23,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..caching import write_bytes_atomically
-from .student import (companion_files, default_lessons_folder, lesson_files,
-                      refuse_source_folder, run_edition_writer, student_notebook_text)
+from .student import (companion_files, default_lessons_folder, edition_language, lesson_files,
+                      refuse_source_folder, run_edition_writer, say_in, student_notebook_text)
 
 MANIFEST = ".generated.json"
 ADDED, UPDATED, UNCHANGED, KEPT, OFFERED, OFFER_KEPT = ("added", "updated", "unchanged", "kept", "offered",
@@ -117,18 +122,38 @@ def update_learner_edition(source: Path, target: Path) -> list[Outcome]:
     return outcomes
 
 
-def describe(outcome: Outcome) -> str | None:
-    """One line for the learner about a file, or None when there is nothing to say."""
+def describe(outcome: Outcome, lang: str = "en") -> str | None:
+    """One line for the learner about a file (in ``lang``, ``"en"`` or ``"zh"``), or None when there is nothing
+    to say."""
+    name, offer = outcome.name, outcome.offer
     if outcome.action == OFFERED:
-        return (f"  kept your copy of {outcome.name}; the updated lesson is beside it: {outcome.offer} "
-                "(compare them, copy over what you need, then delete the one you do not want; a deleted offer "
-                "comes back only when the lesson changes again)")
+        return say_in(lang,
+                      f"  kept your copy of {name}; the updated lesson is beside it: {offer} "
+                      "(compare them, copy over what you need, then delete the one you do not want; a deleted offer "
+                      "comes back only when the lesson changes again)",
+                      f"  保留了你的 {name}；更新后的课程放在它旁边：{offer}（对比两者，把需要的内容复制过去，"
+                      "再删掉不要的那个；删掉的更新版只有在课程再次改动时才会重新出现）")
     if outcome.action == OFFER_KEPT:
-        return (f"  kept your copy of {outcome.name} and your edits in {outcome.offer}; the lesson changed again: "
-                f"delete or rename {outcome.offer} and run `make learner` to receive the newest version")
-    if outcome.action in (ADDED, UPDATED):
-        return f"  {outcome.action} {outcome.name}"
+        return say_in(lang,
+                      f"  kept your copy of {name} and your edits in {offer}; the lesson changed again: "
+                      f"delete or rename {offer} and run `make learner` to receive the newest version",
+                      f"  保留了你的 {name} 以及你在 {offer} 中的修改；课程又更新了：删除或重命名 {offer}，"
+                      "再运行 `make learner` 获取最新版本")
+    if outcome.action == ADDED:
+        return say_in(lang, f"  added {name}", f"  已添加 {name}")
+    if outcome.action == UPDATED:
+        return say_in(lang, f"  updated {name}", f"  已更新 {name}")
     return None
+
+
+def shown_path(path: Path) -> Path:
+    """``path`` as the learner types it from the working folder (the course root): relative when it lies
+    inside the working folder (``learner/zh``), else absolute."""
+    resolved = path.expanduser().resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return resolved
 
 
 def default_target() -> Path:
@@ -144,16 +169,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     source, target = args.source or default_lessons_folder(), args.out or default_target()
     if not lesson_files(source):
-        parser.error(f"no lessons (NN_name.ipynb) found in {source}")
-    outcomes, code = run_edition_writer(lambda: update_learner_edition(source, target))
+        parser.error(say_in(edition_language([source]), f"no lessons (NN_name.ipynb) found in {source}",
+                            f"{source} 中没有找到课程笔记本（NN_name.ipynb）"))
+    lang = edition_language([source])
+    outcomes, code = run_edition_writer(lambda: update_learner_edition(source, target), lang)
     if code:
         return code
-    lines = [line for line in map(describe, outcomes) if line]
+    lines = [line for line in (describe(outcome, lang) for outcome in outcomes) if line]
     kept = sum(o.action == KEPT for o in outcomes)
-    print(f"Learner edition: {target.resolve()}  (start with {target.name}/00_welcome.ipynb)")
-    print("\n".join(lines) if lines else "  everything up to date")
+    start = (shown_path(target) / "00_welcome.ipynb").as_posix()
+    print(say_in(lang, f"Learner edition: {target.resolve()}  (start with {start})",
+                 f"学习者版：{target.resolve()}（从 {start} 开始）"))
+    print("\n".join(lines) if lines else say_in(lang, "  everything up to date", "  全部已是最新"))
     if kept:
-        print(f"  {kept} file(s) you changed are kept as they are (the lessons did not change since)")
+        print(say_in(lang, f"  {kept} file(s) you changed are kept as they are (the lessons did not change since)",
+                     f"  你改动过的 {kept} 个文件保持原样（此后课程没有更新）"))
     return 0
 
 

@@ -120,19 +120,54 @@ def student_notebook_text(path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def edition_language(folders: Iterable[Path]) -> str:
+    """The language of what the edition tools print: ``"zh"`` when the lessons come from a folder named ``zh``.
+
+    ``make learner`` and ``make student`` run from the course root, where the working folder says nothing
+    about the edition being written (:func:`course_utils.i18n.language` would answer English). So these
+    tools apply the same folder rule to the lessons' folder instead: lessons from ``notebooks/zh/``
+    (``--source notebooks/zh``, or ``notebooks/zh/*.ipynb``) make a Chinese edition, whose summary and
+    refusals are printed in Chinese; any other folder (or a mix) means English. ``COURSE_LANG`` is not
+    read: one ``make learner`` writes both editions, and each speaks its own language.
+
+    Example:
+        >>> edition_language([Path("notebooks/zh")])
+        'zh'
+    """
+    names = {Path(folder).expanduser().resolve().name for folder in folders}
+    return "zh" if names == {"zh"} else "en"
+
+
+def say_in(lang: str, en: str, zh: str) -> str:
+    """``zh`` for the Chinese edition (``lang == "zh"``), else ``en``: :func:`course_utils.i18n.say` for an
+    edition's language rather than the working folder's."""
+    return zh if lang == "zh" else en
+
+
 def refuse_source_folder(out_dir: Path, sources: Iterable[Path]) -> None:
-    """Raise :class:`OutputFolderError` when ``out_dir`` is, contains or is inside a folder in ``sources``."""
+    """Raise :class:`OutputFolderError` when ``out_dir`` is, contains or is inside a folder in ``sources``.
+
+    The message is in the edition's language (:func:`edition_language` of ``sources``).
+    """
+    sources = sorted({Path(s).expanduser().resolve() for s in sources})
+    lang = edition_language(sources)
     out = out_dir.expanduser().resolve()
-    for source in sorted({Path(s).expanduser().resolve() for s in sources}):
+    for source in sources:
         if out == source or source in out.parents:
             relation = "is" if out == source else "is inside"
         elif out in source.parents:
             relation = "contains"
         else:
             continue
-        raise OutputFolderError(
+        where = {"is": f"就是课程笔记本所在的文件夹 {source}",
+                 "is inside": f"位于课程笔记本所在的文件夹 {source} 之内",
+                 "contains": f"包含课程笔记本所在的文件夹 {source}"}[relation]
+        raise OutputFolderError(say_in(
+            lang,
             f"the output folder {out_dir} {relation} the lessons' folder {source}. Writing there would overwrite "
-            "the lessons (or mix copies without solutions with them). Choose a separate folder, e.g. --out student.")
+            "the lessons (or mix copies without solutions with them). Choose a separate folder, e.g. --out student.",
+            f"输出文件夹 {out_dir} {where}。写到那里会覆盖课程笔记本（或者把去掉答案的副本和课程笔记本混在一起）。"
+            "请另选一个文件夹，例如 --out student/zh。"))
 
 
 def lesson_files(folder: Path) -> list[Path]:
@@ -177,16 +212,19 @@ T = TypeVar("T")
 EXIT_REFUSED, EXIT_BROKEN_MARKERS = 2, 1
 
 
-def run_edition_writer(write: Callable[[], T]) -> tuple[T | None, int]:
+def run_edition_writer(write: Callable[[], T], lang: str = "en") -> tuple[T | None, int]:
     """Run ``write`` (which writes an edition); return ``(result, 0)``, or print the error and return
-    ``(None, 2)`` for a refused output folder or ``(None, 1)`` for a lesson with broken solution markers."""
+    ``(None, 2)`` for a refused output folder or ``(None, 1)`` for a lesson with broken solution markers.
+
+    ``lang`` (see :func:`edition_language`) is the language of the ``error:`` prefix; a broken marker's
+    message stays English (it is for the lessons' authors)."""
     try:
         return write(), 0
     except OutputFolderError as err:
         message, code = str(err), EXIT_REFUSED
     except SolutionMarkerError as err:
         message, code = str(err), EXIT_BROKEN_MARKERS
-    print(f"error: {message}", file=sys.stderr)
+    print(say_in(lang, f"error: {message}", f"错误：{message}"), file=sys.stderr)
     return None, code
 
 
@@ -199,10 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = args.notebooks or lesson_files(default_lessons_folder())
     if not notebooks:
         parser.error("no notebooks given and no lessons found in notebooks/")
-    written, code = run_edition_writer(lambda: write_student_versions(notebooks, args.out))
+    lang = edition_language(path.parent for path in notebooks)
+    written, code = run_edition_writer(lambda: write_student_versions(notebooks, args.out), lang)
     if code:
         return code
-    print(f"Wrote {len(written)} student notebook(s) to {args.out}/")
+    print(say_in(lang, f"Wrote {len(written)} student notebook(s) to {args.out}/",
+                 f"已把 {len(written)} 个学生版笔记本写入 {args.out}/"))
     return 0
 
 
