@@ -53,7 +53,7 @@ def get_profile() -> str:
             f"COURSE_PROFILE={value!r} is not a run profile this course knows. "
             f"Use one of {', '.join(PROFILES)} (or unset it for 'full').",
             f"COURSE_PROFILE={value!r} 不是本课程的运行配置。"
-            f"请设为 {', '.join(PROFILES)} 之一（或者取消设置，即使用 'full'）。"))
+            f"请设为 {', '.join(PROFILES)} 之一（或者取消设置，使用默认的 'full'）。"))
     return value
 
 

@@ -74,7 +74,7 @@ def load_or_train(path: Path | str, train: Callable[[], object]) -> tuple[object
         except (OSError, ValueError) as err:  # Keras reports a damaged .keras file as a ValueError
             detail = str(err)[:80]
             print(say(f"{path.name} could not be read ({detail}...); training the model again to replace it.",
-                      f"无法读取 {path.name}（{detail}...）；重新训练模型来替换它。"))
+                      f"无法读取 {path.name}（{detail}...）；正在重新训练模型来替换它。"))
             how = "retrained"
     model = train()
     save_model(model, path)

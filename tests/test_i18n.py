@@ -282,7 +282,7 @@ def test_birds_prepared_again_and_the_progress_bar_are_chinese_under_zh(folder_m
     assert status._birds_status(folder) == "missing"            # parsed from the English phrase
     birds.fetch_birds(progress=True)
     captured = capsys.readouterr()
-    assert f"{folder} 中已准备好的鸟类数据不存在，或者上次没有准备完：重新准备。" in captured.out
+    assert f"{folder} 中已准备好的鸟类数据不存在，或者上次没有准备完，正在重新准备。" in captured.out
     assert "鸟类照片（镜像文件夹）" in captured.err and "birds (mirror" not in captured.err
     assert birds.prepared_birds_problem(folder) is None
 
@@ -346,7 +346,7 @@ def test_the_retrain_note_of_load_or_train_is_chinese_under_zh(english, monkeypa
     monkeypatch.setenv("COURSE_LANG", "zh")
     models.load_or_train(damaged, lambda: "new model")
     note = capsys.readouterr().out.strip()
-    assert note == "无法读取 source.keras（File is not a zip file...）；重新训练模型来替换它。"
+    assert note == "无法读取 source.keras（File is not a zip file...）；正在重新训练模型来替换它。"
 
 
 # --- the edition tools (make learner, make student): the language of the edition being written ----------------

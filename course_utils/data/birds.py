@@ -68,7 +68,7 @@ def fetch_birds(progress: bool = True) -> Path:
     if target.exists():
         english, chinese = problem
         print(say(f"The prepared birds in {target} {english}: preparing them again.",
-                  f"{target} 中已准备好的鸟类数据{chinese}：重新准备。"))
+                  f"{target} 中已准备好的鸟类数据{chinese}，正在重新准备。"))
     ensure_writable(target.parent)
     staging = target.with_name(f"birds.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
