@@ -204,13 +204,17 @@ def test_recorded_rows_keep_their_keys(path):
 
 
 def test_grid_configs_match_the_recorded_rows():
-    assert len(GRID_CSVS) == 3, GRID_CSVS
+    assert len(GRID_CSVS) == 4, GRID_CSVS   # grid, grid_cnn, advanced and the budget control
     recorded = set(pd.concat([pd.read_csv(p) for p in GRID_CSVS])["key"])
     for kind, ns, seeds in (("mlp", transfer_grid.N_GRID, (0, 1, 2)), ("cnn", (100, 300, 1000), (0, 1, 2))):
         wanted = {transfer.config_key(c) for c in transfer.grid_configs(kind, ns=ns, seeds=seeds)}
         assert wanted <= recorded, f"{len(wanted - recorded)} {kind} grid cells have no recorded row"
     advanced = {transfer.config_key(c) for kind in ("mlp", "cnn") for c in transfer.advanced_configs(kind)}
     assert advanced <= recorded
+    control = {transfer.config_key(c) for c in transfer.control_configs("mlp")}
+    control |= {transfer.config_key(c) for c in transfer.control_configs("cnn", ns=(1000,),
+                                                                           methods=("scratch", "frozen body"))}
+    assert control <= set(pd.read_csv(RESULTS / "05_transfer_budget.csv")["key"])
 
 
 # ---- the results cache --------------------------------------------------------------------------------

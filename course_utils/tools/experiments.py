@@ -94,12 +94,13 @@ def epochs_lines(table, kind: str, cap: int) -> list[str]:
 def paired_lines(table, kind: str) -> list[str]:
     """Markdown rows: each transfer method minus scratch on the same seed, mean and 95 % t interval over seeds."""
     gains = paired_gains(table)
+    methods = [m for m in METHODS[1:] if m in set(table["method"])]
     lines = [f"**{kind.upper()}**: method minus scratch, paired by seed (same subset): mean [95 % t interval] "
-             "(seeds), in percentage points", "", "| N | " + " | ".join(METHODS[1:]) + " |",
-             "|---" * len(METHODS) + "|"]
+             "(seeds), in percentage points", "", "| N | " + " | ".join(methods) + " |",
+             "|---" * (len(methods) + 1) + "|"]
     for n, rows in gains.groupby("n_train"):
         cells = {r["method"]: _gain_cell(r) for _, r in rows.iterrows()}
-        lines.append(f"| {n} | " + " | ".join(cells.get(m, "") for m in METHODS[1:]) + " |")
+        lines.append(f"| {n} | " + " | ".join(cells.get(m, "") for m in methods) + " |")
     return lines + [""]
 
 
