@@ -177,7 +177,7 @@ def apply_translations(english_nb: dict, translated_nb: dict, texts: dict[str, s
         if english[cell_id]["cell_type"] != "markdown":
             raise ValueError(f"cell {cell_id!r} is a code cell: code is not translated (it is the English code)")
         cell = by_id[cell_id]
-        cell["source"] = text
+        cell["source"] = text.splitlines(keepends=True)   # stored as lines, as Jupyter writes them
         cell["metadata"] = {**cell.get("metadata", {}),
                             STAMP_KEY: {DIGEST_KEY: digest(source_of(english[cell_id]))}}
     return nb
