@@ -250,18 +250,25 @@ def _execute(nb, cwd):
     return nb
 
 
+def _run_edition(path: Path, cwd: Path, env: dict) -> tuple[dict, str, list[str]]:
+    """Run an edition's lesson from ``cwd`` under ``env``: (errors by cell, everything printed, its exercise ids)."""
+    with mock.patch.dict(os.environ, env):
+        os.environ.pop("COURSE_LANG", None)   # the language must come from the folder
+        nb = _execute(nbformat.read(path, as_version=4), cwd)
+    errors = {i: o.get("evalue", "") for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"}
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    exercises = [ex for _, ex, _ in _exercises(nbformat.read(ROOT / "notebooks" / path.name, as_version=4))]
+    return errors, printed, exercises
+
+
 @pytest.mark.skipif(os.environ.get("COURSE_TEST_STUDENT_RUN") != "1",
                     reason="set COURSE_TEST_STUDENT_RUN=1 to execute a whole student lesson (~1 min)")
 def test_one_student_lesson_runs_without_error_and_every_exercise_is_not_answered(student_dir, tmp_path):
     """Run All on the edition, from a folder that is not notebooks/: nothing raises, every check is unanswered."""
     env = {"COURSE_PROFILE": "smoke", "MPLBACKEND": "Agg", "COURSE_STRICT_CHECKS": "1"}
-    with mock.patch.dict(os.environ, env):
-        nb = _execute(nbformat.read(student_dir / RUN_LESSON, as_version=4), tmp_path)
-    errors = {i: o.get("evalue", "") for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"}
+    errors, printed, exercises = _run_edition(student_dir / RUN_LESSON, tmp_path, env)
     assert errors == {}
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    exercises = [ex for _, ex, _ in _exercises(nbformat.read(ROOT / "notebooks" / RUN_LESSON, as_version=4))]
     assert exercises and all(f"Exercise {ex}: not answered yet" in printed for ex in exercises), printed[-2000:]
 
 
@@ -278,12 +285,6 @@ def test_the_chinese_edition_runs_from_a_zh_folder_and_prints_its_checks_in_chin
     # No MPLBACKEND=Agg: the kernel's inline backend, as a learner has it (ipykernel 6.29.0, the lower bound,
     # fails on MPLBACKEND=Agg with IPython 9: 'cannot import name backend2gui').
     env = {"COURSE_PROFILE": "smoke", "COURSE_STRICT_CHECKS": "1"}
-    with mock.patch.dict(os.environ, env):
-        os.environ.pop("COURSE_LANG", None)
-        nb = _execute(nbformat.read(out / ZH_RUN_LESSON, as_version=4), out)
-    errors = {i: o.get("evalue", "") for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"}
+    errors, printed, exercises = _run_edition(out / ZH_RUN_LESSON, out, env)
     assert errors == {}
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    exercises = [ex for _, ex, _ in _exercises(nbformat.read(ROOT / "notebooks" / ZH_RUN_LESSON, as_version=4))]
     assert exercises and all(f"练习 {ex}：尚未作答" in printed for ex in exercises), printed[-2000:]
