@@ -5,6 +5,12 @@ BIN := $(VENV)/bin
 VENV_MIN ?= .venv-min
 BIN_MIN := $(VENV_MIN)/bin
 export COURSE_PROFILE_TEST ?= smoke
+# The lessons, validated by nbval: every code cell runs in one fresh kernel per lesson (a cell that raises fails,
+# with the lesson and cell named); cells marked `# NBVAL_CHECK_OUTPUT` must print what the notebook stores.
+# The plugin keeps each executed lesson for `make site` (COURSE_EXECUTED_DIR).
+LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NBVAL := -p course_utils.tools.nbval_plugin --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 \
+         --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: lab learner test test-min unit notebooks prefetch student grade slides clean-venv
 
@@ -27,7 +33,7 @@ learner: $(BIN)/activate        ## create or update learner/ and learner/zh/ (yo
 	$(BIN)/python -m course_utils.tools.learner --source notebooks/zh --out learner/zh
 
 test: $(BIN)/activate           ## unit tests + every lesson run top to bottom (smoke profile); executed lessons kept for `make site`
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXECUTED_DIR=$(abspath _build/executed) $(BIN)/python -m pytest tests -p no:cacheprovider --durations=15
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXECUTED_DIR=$(abspath _build/executed) $(BIN)/python -m pytest tests $(LESSONS) $(NBVAL) -p no:cacheprovider --durations=15
 
 $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV_MIN)
@@ -36,13 +42,13 @@ $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	touch $(BIN_MIN)/activate
 
 test-min: $(BIN_MIN)/activate   ## the same tests in .venv-min, at every lower bound of requirements.txt (requirements-min.txt)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests -p no:cacheprovider --durations=10
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests $(LESSONS) $(NBVAL) -p no:cacheprovider --durations=10
 
-unit: $(BIN)/activate           ## unit tests only (fast)
-	$(BIN)/python -m pytest tests
+unit: $(BIN)/activate           ## unit tests only (no lesson runs)
+	$(BIN)/python -m pytest tests -p no:cacheprovider
 
-notebooks: $(BIN)/activate      ## the lessons only, each run top to bottom (one: make notebooks LESSON=05)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest tests/test_lessons.py $(if $(LESSON),-k "$(LESSON)")
+notebooks: $(BIN)/activate      ## the lessons only, validated by nbval (one: make notebooks LESSON=05)
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 $(BIN)/python -m pytest $(if $(LESSON),notebooks/$(LESSON)_*.ipynb,$(LESSONS)) $(NBVAL) -p no:cacheprovider
 
 prefetch: $(BIN)/activate       ## download and verify every dataset before a class
 	$(BIN)/python -m course_utils.data.status

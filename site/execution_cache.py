@@ -10,7 +10,7 @@ reuses every other lesson's outputs. Two things it cannot see would make reused 
 Both go into the folder's name, so a new profile or a changed helper starts from an empty cache (every
 lesson runs once), while a changed lesson re-runs alone. Older folders of the same profile are removed.
 
-``make test`` already runs every lesson (``tests/test_lessons.py``) and leaves the executed copies in
+``make test`` already runs every lesson (nbval, with ``course_utils.tools.nbval_plugin``) and leaves the executed copies in
 ``_build/executed/<profile>-<fingerprint>/``. :func:`adopt_executed` puts those into the cache before the
 build, so a site built right after the tests executes nothing again. A copy is adopted only when its code
 cells are the lesson's code cells now, under the same profile and helpers (the folder name says which).

@@ -148,27 +148,33 @@ def test_launch_buttons_come_from_one_setting_that_the_colab_cells_must_match(co
     assert "google.colab" not in lesson, "the Colab set-up cell is left out of the site"
 
 
-def test_lessons_executed_by_the_tests_are_reused_unless_their_code_changed(course):
-    """``make test`` leaves executed lessons in _build/executed/<profile>-<helpers>; the build adopts the ones
-    whose code is the lesson's code now (gamma: shown as the tests ran it) and runs the others (delta)."""
+def test_lessons_executed_by_the_tests_are_reused_unless_their_code_changed(course, tmp_path):
+    """``make test`` runs the lessons under nbval, whose plugin leaves them in _build/executed/<profile>-<helpers>;
+    the build adopts the ones whose code is the lesson's code now (gamma: shown as nbval ran it) and runs the
+    others (delta)."""
     from course_utils.tools.run_lesson import helpers_fingerprint
 
+    from test_lessons import run_nbval
+
     notebooks = course / "notebooks"
+    code = 'import os\nprint("{name} ran under", os.environ.get("RUNNER", "the site build"))'
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    for name in ("02_gamma.ipynb", "03_delta.ipynb"):
+        write_lesson(ran / name, name[:8], code.format(name=name[3:8]))
+    nbval = run_nbval(ran, env={"COURSE_EXECUTED_DIR": str(tmp_path / "executed"), "RUNNER": "nbval"})
+    assert nbval.returncode == 0, nbval.stdout[-3000:]
+    [saved] = (tmp_path / "executed").glob("smoke-*")
     executed_dir = course / "_build" / "executed" / f"smoke-{helpers_fingerprint(course / 'course_utils')}"
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    for name, code_now, code_then in (("02_gamma.ipynb", 'print("gamma")', 'print("gamma")'),
-                                      ("03_delta.ipynb", 'print("delta, fixed")', 'print("delta")')):
-        write_lesson(notebooks / name, name[:8], code_now)
-        ran = nbformat.read(notebooks / name, as_version=4)
-        ran.cells[1].source = code_then
-        ran.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{name[3:8]} as the tests ran it\n")]
-        nbformat.write(ran, executed_dir / name)
+    shutil.copytree(saved, executed_dir, dirs_exist_ok=True)
+    write_lesson(notebooks / "02_gamma.ipynb", "02_gamma", code.format(name="gamma"))
+    write_lesson(notebooks / "03_delta.ipynb", "03_delta", code.format(name="delta") + "  # changed after the tests")
     try:
         result = build(course)
         assert result.returncode == 0, result.stderr[-3000:]
         assert executed(result) == {"03_delta.ipynb"}
-        assert "gamma as the tests ran it" in page(course, "02_gamma")
-        assert "delta, fixed" in page(course, "03_delta") and "as the tests ran it" not in page(course, "03_delta")
+        assert "gamma ran under nbval" in page(course, "02_gamma")
+        assert "delta ran under the site build" in page(course, "03_delta")
         info = (course / "_build" / "site" / "build-info.json").read_text()
         assert '"02_gamma.ipynb"' in info and '"03_delta.ipynb"' not in info
     finally:
