@@ -7,16 +7,12 @@ whose key result drifts fails the test suite.
 
 Exercises are checked by :mod:`course_utils.exercises` (``cu.check("3.1", answer_3_1, globals())``),
 which computes each expected answer from the lesson's state and reuses :class:`CheckFailed`,
-:class:`CheckResult` and :func:`strict_mode` from here. :func:`check_answer`, the older
-helper that took the expected value from the notebook, is kept for compatibility only: no
-lesson uses it, and new exercises must not (a check cell must not show the answer).
+:class:`CheckResult` and :func:`strict_mode` from here.
 
 The words the course adds to a line (target, profile, hint) come in the lesson's language
 (:mod:`course_utils.i18n`); the name and hint a lesson passes in are printed as given.
 """
 from __future__ import annotations
-
-from typing import Any, Callable
 
 from . import config
 from .i18n import say
@@ -93,32 +89,3 @@ def check_between(name: str, value: float, low: float, high: float, hint: str = 
 def check_true(name: str, condition: bool, hint: str = "") -> CheckResult:
     """Check that a statement about the results holds, e.g. ``check_true("scratch < transfer", a < b)``."""
     return report(bool(condition), name, hint)
-
-
-def check_answer(exercise: str, answer: Any, expected: Any = None, *, test: Callable[[Any], bool] | None = None,
-                 rtol: float = 1e-6, atol: float = 1e-8, hint: str = "") -> CheckResult:
-    """Deprecated (lessons use ``cu.check``): check an answer against ``expected`` or ``test``.
-
-    Example:
-        >>> check_answer("1.2", my_relu(-3.0), 0.0, hint="ReLU keeps positives and zeroes negatives.")
-        ✅ Exercise 1.2: correct
-    """
-    if answer is None or answer is ...:
-        return report(False, say(f"Exercise {exercise}: not answered yet", f"练习 {exercise}：尚未作答"), hint)
-    try:
-        passed = bool(test(answer)) if test is not None else _equal(answer, expected, rtol, atol)
-    except Exception as err:  # a wrong-shaped answer is a wrong answer, not a crash
-        return report(False, say(f"Exercise {exercise}: the check could not use your answer ({err})",
-                                 f"练习 {exercise}：检查无法使用你的答案（{err}）"), hint)
-    return report(passed, say(f"Exercise {exercise}: " + ("correct" if passed else "not quite"),
-                              f"练习 {exercise}：" + ("正确" if passed else "还不太对")), hint)
-
-
-def _equal(answer: Any, expected: Any, rtol: float, atol: float) -> bool:
-    """Compare numbers and arrays with tolerance, everything else with ``==``."""
-    import numpy as np
-
-    if isinstance(expected, (int, float, np.ndarray, list, tuple)) and not isinstance(expected, bool):
-        a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
-        return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
-    return answer == expected

@@ -48,6 +48,24 @@ def environment_info() -> dict[str, str]:
     }
 
 
+def read_requirements(lines) -> dict:
+    """The requirements in pip requirements lines, by canonical name: ``{"tensorflow": Requirement(...)}``.
+
+    Comments, blank lines and options such as ``-e .`` are left out. The one parser of requirement files:
+    lesson 0's version check and the tests that keep the requirement files in step both use it.
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found = {}
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if text and not text.startswith("-"):
+            requirement = Requirement(text)
+            found[canonicalize_name(requirement.name)] = requirement
+    return found
+
+
 def tested_range(package: str) -> str | None:
     """The version range the course's ``requirements.txt`` gives ``package``, e.g. ``">=2.19,<2.22"``.
 
@@ -57,20 +75,16 @@ def tested_range(package: str) -> str | None:
     Returns:
         The range as text, or None outside a course checkout or for a package the file does not list.
     """
-    from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     root = config.repo_root()
     if root is None or not (root / "requirements.txt").is_file():
         return None
-    for line in (root / "requirements.txt").read_text().splitlines():
-        text = line.split("#", 1)[0].strip()
-        if text and not text.startswith("-"):
-            requirement = Requirement(text)
-            if canonicalize_name(requirement.name) == canonicalize_name(package):
-                lower_first = sorted(requirement.specifier, key=lambda spec: not spec.operator.startswith(">"))
-                return ",".join(str(spec) for spec in lower_first)
-    return None
+    requirement = read_requirements((root / "requirements.txt").read_text().splitlines()).get(canonicalize_name(package))
+    if requirement is None:
+        return None
+    lower_first = sorted(requirement.specifier, key=lambda spec: not spec.operator.startswith(">"))
+    return ",".join(str(spec) for spec in lower_first)
 
 
 def in_range(version: str, allowed: str) -> bool:

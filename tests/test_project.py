@@ -1,5 +1,4 @@
 """Project hygiene: notebooks, README, requirements and CI stay true to each other."""
-import json
 import os
 import re
 import shlex
@@ -13,31 +12,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from course_utils.env import read_requirements
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def requirement_lines(lines):
-    """Normalised 'name spec' strings, comments and the editable install dropped."""
-    found = set()
-    for line in lines:
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-e"):
-            name, spec = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", line).groups()
-            found.add(f"{name.lower().replace('_', '-')}{spec.replace(' ', '')}")
-    return found
-
-
 def requirements(path: Path) -> dict[str, Requirement]:
     """The requirements a pip requirements file lists, by canonical name (comments and ``-e .`` dropped)."""
-    found = {}
-    for line in path.read_text().splitlines():
-        text = line.split("#", 1)[0].strip()
-        if text and not text.startswith("-"):
-            requirement = Requirement(text)
-            found[canonicalize_name(requirement.name)] = requirement
-    return found
+    return read_requirements(path.read_text().splitlines())
 
 
 def lower_bound(requirement: Requirement) -> Version:
@@ -48,9 +32,9 @@ def lower_bound(requirement: Requirement) -> Version:
 
 
 def test_requirements_and_environment_list_the_same_packages():
-    pip = requirement_lines((ROOT / "requirements.txt").read_text().splitlines())
+    pip = {name: str(r) for name, r in requirements(ROOT / "requirements.txt").items()}
     yml = (ROOT / "environment.yml").read_text().splitlines()
-    conda_pip = requirement_lines(l.strip()[2:] for l in yml if l.startswith("      - "))
+    conda_pip = {name: str(r) for name, r in read_requirements(l.strip()[2:] for l in yml if l.startswith("      - ")).items()}
     assert pip == conda_pip
     assert "-e ." in (ROOT / "requirements.txt").read_text() and "- -e ." in "\n".join(yml)
 

@@ -7,12 +7,12 @@ come in the lesson's language (:mod:`course_utils.i18n`).
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from .. import config
+from ..caching import atomic_write
 from ..i18n import say
 from .registry import REGISTRY, RemoteFile, unknown_name
 
@@ -123,11 +123,7 @@ def copy_verified(source: Path, target: Path, known_hash: str) -> Path:
     Raises:
         ChecksumError: the source does not match ``known_hash``; nothing is written.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_write(target) as tmp:   # a failed check leaves no file behind
         shutil.copyfile(source, tmp)
         if not hash_matches(tmp, known_hash):
             raise ChecksumError(say(
@@ -137,9 +133,6 @@ def copy_verified(source: Path, target: Path, known_hash: str) -> Path:
                 f"镜像中的副本 {source} 与其校验和（{known_hash}）不匹配：文件已损坏，或者根本是另一个文件。"
                 "请换上一份完好的副本，或者取消设置 COURSE_DATA_MIRROR，改从原始来源下载。"
             ))
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
