@@ -86,14 +86,6 @@ def test_every_glossary_link_in_the_lessons_resolves(glossary):
     assert not missing, f"lessons link glossary terms that have no entry: {missing}"
 
 
-def test_parser_rejects_a_broken_entry():
-    good = ('- <a id="freezing"></a>**freezing** · 冻结 — Setting layers as not trainable. '
-            "First in: [lesson 5](05_weight_transfer_fashion.ipynb).")
-    assert set(entries(good)) == {"freezing"}
-    with pytest.raises(AssertionError):
-        entries(good.replace(" · 冻结", ""))
-
-
 # --- 中文 renderings (d2l-zh 2.0 conventions; see the glossary's header) ----------------------------------------------
 
 # Renderings that must not appear anywhere in the glossary: wrong or non-standard terms from the seed articles.
@@ -163,12 +155,6 @@ def test_standard_renderings_and_aliases(glossary):
         primary, _ = renderings(m["zh"])
         for alias in alias_forms:
             assert alias not in primary, f"{slug}: primary 中文 {primary!r} uses {alias!r}, the course's alias form"
-
-
-def test_renderings_parser():
-    assert renderings("批量规范化（又称 批量归一化） ") == ("批量规范化", ["批量归一化"])
-    assert renderings("暂退法（又称 随机失活、丢弃法）") == ("暂退法", ["随机失活", "丢弃法"])
-    assert renderings("未规范化的预测（logit）") == ("未规范化的预测", [])
 
 
 # --- terms a transfer-learning course must define ---------------------------------------------------------------
@@ -307,11 +293,3 @@ def test_first_in_is_the_first_lesson_that_mentions_the_term(glossary):
         if first != int(m["number"]):
             wrong[slug] = f"says lesson {m['number']}, first mentioned in lesson {first}"
     assert not wrong, f"wrong 'First in' lessons: {wrong}"
-
-
-def test_first_lesson_ignores_the_next_preview_and_honours_links():
-    lesson_5 = [nbformat.v4.new_markdown_cell("## Summary\nWeights transfer."),
-                nbformat.v4.new_markdown_cell("## Next\nLesson 6: [data augmentation](glossary.md#data-augmentation).")]
-    assert first_lesson("data-augmentation", "data augmentation", {5: lesson_text(lesson_5)}) is None
-    assert first_lesson("data-augmentation", "data augmentation", {6: "see glossary.md#data-augmentation"}) == 6
-    assert first_lesson("tensor", "tensor", {0: "import tensorflow", 5: "one weight tensor"}) == 5
