@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated cache, a fake registry entry, and a local web server."""
+"""Shared fixtures: an isolated cache, a fake registry entry, a local web server, figures closed after each test."""
 from __future__ import annotations
 
 import functools
@@ -19,6 +19,16 @@ _MIRROR_FROM_ENV = os.environ.get("COURSE_DATA_MIRROR", "")
 SHARED_MIRROR = (Path(_MIRROR_FROM_ENV) if _MIRROR_FROM_ENV and "://" not in _MIRROR_FROM_ENV
                  else Path(__file__).resolve().parents[2] / "shared" / "datasets")
 UNDER_CI = config.under_ci()  # read now: the course_env fixture removes CI
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every Matplotlib figure a test opened (only if the test used pyplot), so figures never pile up."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture

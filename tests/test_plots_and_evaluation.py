@@ -9,7 +9,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -18,12 +17,6 @@ from course_utils import evaluation, plots  # noqa: E402
 CLASSES = ["cat", "dog", "bird"]
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2, 2])
 Y_PRED = np.array([0, 1, 1, 1, 2, 0, 2])
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_classification_table_gives_each_class_its_precision_recall_f1_and_support():
