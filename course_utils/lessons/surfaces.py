@@ -63,6 +63,36 @@ ROSENBROCK = Surface("Rosenbrock valley", _rosen_loss, _rosen_grad, (1.0, 1.0), 
 SURFACES = {"bowl": BOWL, "rosenbrock": ROSENBROCK}
 
 
+def rotated_bowl(degrees: float = 45.0) -> Surface:
+    """The elongated bowl turned by ``degrees`` about its minimum, start point turned with it.
+
+    Same curvatures (1 along, 50 across), same start relative to the bowl, same distances: only the
+    directions of the steep and shallow axes change, so they no longer line up with the weights.
+    An optimiser whose steps do not depend on the choice of axes (gradient descent, momentum) takes
+    the same path, turned; one that scales each weight separately (AdaGrad, RMSprop, Adam) does not.
+
+    Example:
+        >>> round(float(rotated_bowl(90.0).loss(np.array([0.0, 1.0]))), 6)   # the shallow axis is now w2
+        0.5
+    """
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+
+    def to_bowl(w):   # coordinates along the bowl's own shallow and steep axes
+        return c * w[0] + s * w[1], -s * w[0] + c * w[1]
+
+    def loss(w):
+        u, v = to_bowl(w)
+        return 0.5 * (u ** 2 + 50.0 * v ** 2)
+
+    def grad(w):
+        u, v = to_bowl(w)
+        return np.array([c * u - s * 50.0 * v, s * u + c * 50.0 * v])
+
+    u0, v0 = BOWL.start
+    start = (float(c * u0 - s * v0), float(s * u0 + c * v0))
+    return Surface(f"Bowl turned {degrees:g}°", loss, grad, (0.0, 0.0), start, (-5.0, 5.0), (-5.0, 5.0))
+
+
 def distance_to_minimum(surface: Surface, path: Array) -> float:
     """Euclidean distance from the last point of ``path`` (shape (steps + 1, 2)) to the minimum."""
     return float(np.linalg.norm(np.asarray(path)[-1] - np.asarray(surface.minimum)))
