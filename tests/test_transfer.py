@@ -198,13 +198,13 @@ def test_sampler_reproduces_the_draws_of_the_recorded_grid():
 @pytest.mark.parametrize("path", GRID_CSVS, ids=lambda p: p.name)
 def test_recorded_rows_keep_their_keys(path):
     table = pd.read_csv(path)
-    fields = list(transfer.RunConfig.__dataclass_fields__)
+    fields = [f for f in transfer.RunConfig.__dataclass_fields__ if f in table.columns]   # old files: no `target`
     recomputed = [transfer.config_key(transfer.RunConfig(**row)) for row in table[fields].to_dict("records")]
     assert recomputed == table["key"].tolist()
 
 
 def test_grid_configs_match_the_recorded_rows():
-    assert len(GRID_CSVS) == 4, GRID_CSVS   # grid, grid_cnn, advanced and the budget control
+    assert len(GRID_CSVS) == 5, GRID_CSVS   # grid, grid_cnn, advanced, the budget control and the near control
     recorded = set(pd.concat([pd.read_csv(p) for p in GRID_CSVS])["key"])
     for kind, ns, seeds in (("mlp", transfer_grid.N_GRID, (0, 1, 2)), ("cnn", (100, 300, 1000), (0, 1, 2))):
         wanted = {transfer.config_key(c) for c in transfer.grid_configs(kind, ns=ns, seeds=seeds)}
@@ -223,7 +223,8 @@ def test_config_key_changes_with_every_parameter():
     base = transfer.RunConfig()
     assert transfer.config_key(base) == transfer.config_key(transfer.RunConfig())
     changed = [replace(base, n_train=300), replace(base, seed=1), replace(base, method="frozen body"),
-               replace(base, learning_rate=1e-4), replace(base, source="other"), replace(base, l2sp_lambda=0.1)]
+               replace(base, learning_rate=1e-4), replace(base, source="other"), replace(base, l2sp_lambda=0.1),
+               replace(base, target="near")]
     keys = {transfer.config_key(c) for c in changed} | {transfer.config_key(base)}
     assert len(keys) == len(changed) + 1
 
@@ -293,8 +294,9 @@ def test_summarise_gives_mean_sd_and_count_per_cell():
     rows = [dict(model="mlp", method="scratch", n_train=100, test_accuracy=v) for v in (0.6, 0.7, 0.8)]
     rows.append(dict(model="mlp", method="scratch", n_train=300, test_accuracy=0.9))
     stats = transfer.summarise(pd.DataFrame(rows)).set_index("n_train")
-    assert stats.loc[100, "mean"] == pytest.approx(0.7) and stats.loc[100, "std"] == pytest.approx(0.1)
-    assert stats.loc[100, "count"] == 3 and np.isnan(stats.loc[300, "std"])
+    assert stats.loc[100, "mean"] == pytest.approx(0.7) and stats.loc[100, "sd"] == pytest.approx(0.1)
+    assert stats.loc[100, "count"] == 3 and np.isnan(stats.loc[300, "sd"])
+    assert stats.loc[100, "low"] == pytest.approx(0.7 - 4.303 * 0.1 / np.sqrt(3), abs=1e-3)   # t interval of the mean
 
 
 # ---- reading the grid: paired gains, choices on validation, the rollback report ------------------------

@@ -1,7 +1,13 @@
-"""Lesson 5's target data: Fashion-MNIST scaled for the model, with a fixed validation split.
+"""Lesson 5's target data, scaled for the model, with a fixed validation split.
+
+Two targets share one format (the dict :func:`load_target_data` returns):
+
+* the **far** target, Fashion-MNIST (ten clothing classes), for a source trained on all ten digits;
+* the **near** target, MNIST digits 5-9 (five classes, labels 0-4 for digits 5-9), for a source
+  trained on digits 0-4 only (:func:`load_near_data`): the positive control of the lesson.
 
 Every run of the lesson and of the grid uses the same 5,000 validation images (early
-stopping only) and draws its N training images from the other 55,000 with
+stopping only) and draws its N training images from the rest with
 :func:`course_utils.runs.stratified_sample` (seed s gives every method the same subset).
 """
 from __future__ import annotations
@@ -9,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..runs import stratified_sample
+
+NEAR_SOURCE_DIGITS = (0, 1, 2, 3, 4)   # the near control's source task
+NEAR_TARGET_DIGITS = (5, 6, 7, 8, 9)   # ... and its target task: digits the source never saw
 
 
 def prepare(x: np.ndarray, kind: str) -> np.ndarray:
@@ -41,13 +50,40 @@ def load_target_data(kind: str, val_size: int = 5000, with_source: bool = False)
 
     fashion = load_fashion_mnist()
     pool, val = split_validation(fashion.y_train, val_size)
-    data = {"x_train": prepare(fashion.x_train, kind), "y_train": fashion.y_train.astype("int64"),
+    data = {"target": "fashion", "x_train": prepare(fashion.x_train, kind), "y_train": fashion.y_train.astype("int64"),
             "pool": pool, "val": val, "x_test": prepare(fashion.x_test, kind),
             "y_test": fashion.y_test.astype("int64"), "class_names": fashion.class_names}
     if with_source:
         mnist = load_mnist()
         data["x_source"], data["y_source"] = prepare(mnist.x_train, kind), mnist.y_train.astype("int64")
     return data
+
+
+def digits_subset(x: np.ndarray, y: np.ndarray, digits) -> tuple[np.ndarray, np.ndarray]:
+    """The images of ``digits`` only, labels renumbered 0, 1, ... in the order of ``digits``."""
+    keep = np.isin(y, digits)
+    relabel = np.full(10, -1, dtype="int64")
+    relabel[list(digits)] = np.arange(len(digits))
+    return x[keep], relabel[y[keep]]
+
+
+def load_near_data(kind: str, val_size: int = 5000) -> dict:
+    """The near target: MNIST digits 5-9 (labels 0-4), in the format of :func:`load_target_data`.
+
+    The 29,404 training images of digits 5-9 give the fixed validation split (``val_size``
+    images) and the pool N is drawn from; the test set is the 4,861 official test images of
+    digits 5-9. The source of this target (:func:`~course_utils.lessons.transfer_models.load_source`
+    with ``digits=NEAR_SOURCE_DIGITS``) never saw a 5-9 digit.
+    """
+    from ..data.datasets import load_mnist
+
+    mnist = load_mnist()
+    x_train, y_train = digits_subset(mnist.x_train, mnist.y_train, NEAR_TARGET_DIGITS)
+    x_test, y_test = digits_subset(mnist.x_test, mnist.y_test, NEAR_TARGET_DIGITS)
+    pool, val = split_validation(y_train, val_size)
+    return {"target": "near", "x_train": prepare(x_train, kind), "y_train": y_train, "pool": pool, "val": val,
+            "x_test": prepare(x_test, kind), "y_test": y_test,
+            "class_names": [f"digit {d}" for d in NEAR_TARGET_DIGITS]}
 
 
 def training_subset(data: dict, n: int, seed: int) -> np.ndarray:

@@ -1,19 +1,20 @@
 """Lesson 5's results: which seeds to count, mean ± sd per cell, paired gains, choices made on
-validation data, and the two figures of the lesson.
+validation data, and the lesson's figures.
 
-The figures live here, not in :mod:`course_utils.plots`, because only lesson 5's topic
-needs them (the rule is in ``docs/authoring.md``).
+The statistics are :mod:`course_utils.stats`' (the course's one policy); the functions here only
+say which columns of lesson 5's tables pair and group. The figures live here, not in
+:mod:`course_utils.plots`, because only lesson 5's topic needs them (the rule is in ``docs/authoring.md``).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import stats
 from ..plots import METHOD_COLORS
-from ..runs import summarize_runs
-from ..runs import paired_interval, verdict
-from .transfer_runs import METHODS
+from .transfer_runs import METHODS, config_key
 
 SEED_KEY = ["model", "n_train", "seed"]
+COLORS = {**METHOD_COLORS, "l2": "#8c564b"}   # plain L2 has no course-wide colour
 
 
 def complete_seeds(table):
@@ -25,47 +26,45 @@ def complete_seeds(table):
     return table[(have == need).to_numpy()]
 
 
+def near_table(table, model: str = "mlp"):
+    """The near control's rows of ``table`` whose key matches the current code, complete seeds only."""
+    from .transfer_grid import near_configs
+
+    wanted = {config_key(c) for c in near_configs(model)}
+    table = table.drop_duplicates("key")
+    return complete_seeds(table[table["key"].isin(wanted)])
+
+
 def summarise(table, by=("model", "method", "n_train"), metric: str = "test_accuracy"):
-    """Mean, standard deviation and count of ``metric`` (test accuracy unless told) per group, one row per group.
+    """Per group: ``mean``, ``sd`` (spread over seeds), ``count``, and ``low``/``high`` (95 % t interval of the mean).
 
-    Columns: the ``by`` columns, then ``mean``, ``std`` (NaN for a single seed) and ``count``.
+    :func:`course_utils.stats.summarize` on lesson 5's columns; ``std`` repeats ``sd`` for the
+    command-line tables. A group of one seed has neither sd nor interval (NaN).
     """
-    stats = summarize_runs(table, by, metrics=[metric])
-    stats.columns = ["mean", "std", "count"]
-    return stats.reset_index()
+    table = stats.summarize(table, list(by), metric=metric)
+    return table.assign(std=table["sd"])
 
 
-def paired_gains(table, baseline: str = "scratch", level: float = 0.95):
-    """Each method minus ``baseline`` on the same seed (same subset, same start), then mean and t interval.
+def paired_gains(table, baseline: str = "scratch", level: float = stats.LEVEL):
+    """Each method minus ``baseline`` on the same seed (same subset, same start), mean and t interval per model and N.
 
-    The seeds share their training subsets across methods, so the per-seed difference removes
-    the subset's own luck; its mean gets a Student-t interval over seeds
-    (:func:`course_utils.runs.paired_interval`). With one seed there is no
-    interval (``low``/``high`` NaN, verdict "1 seed: no interval").
+    :func:`course_utils.stats.paired_table` with the seed as the pair: the per-seed difference
+    removes the subset's own luck. With one seed there is no interval (``low``/``high`` NaN,
+    verdict "1 seed: no interval").
 
     Returns:
         One row per (model, n_train, method): ``seeds, gain, low, high, verdict``.
     """
-    import pandas as pd
-
-    base = table[table["method"] == baseline].set_index(SEED_KEY)["test_accuracy"]
-    rows = []
-    for (kind, n, method), runs in table[table["method"] != baseline].groupby(["model", "n_train", "method"]):
-        d = (runs.set_index(SEED_KEY)["test_accuracy"] - base).dropna()
-        low = high = np.nan
-        if len(d) >= 2:
-            _, low, high = paired_interval(d, level)
-        rows.append({"model": kind, "n_train": n, "method": method, "seeds": len(d), "gain": float(d.mean()),
-                     "low": low, "high": high,
-                     "verdict": verdict(low, high) if len(d) >= 2 else "1 seed: no interval"})
-    return pd.DataFrame(rows)
+    return stats.paired_table(table, "method", "test_accuracy", pair_col="seed", baseline=baseline,
+                              by=("model", "n_train"), level=level)
 
 
-def choose_on_validation(runs, reference: str = "fine-tune all", level: float = 0.95):
-    """Pick λ (L2-SP) and α (joint) by mean VALIDATION accuracy, then report the chosen setting's test accuracy.
+def choose_on_validation(runs, reference: str = "fine-tune all", level: float = stats.LEVEL,
+                         methods=("l2-sp", "l2", "joint")):
+    """Pick λ (L2-SP, plain L2) and α (joint) by mean VALIDATION accuracy, then report the chosen setting's test accuracy.
 
     The test set takes no part in the choice. The chosen setting is compared with ``reference``
-    (plain fine-tuning) seed by seed on test accuracy, with a t interval as in :func:`paired_gains`.
+    (plain fine-tuning) seed by seed on test accuracy (:func:`course_utils.stats.paired_interval`).
 
     Args:
         runs: rows of one or more models' sweeps, complete seeds only (:func:`complete_seeds`).
@@ -77,18 +76,18 @@ def choose_on_validation(runs, reference: str = "fine-tune all", level: float = 
     import pandas as pd
 
     rows = []
-    for (kind, method), sweep in runs[runs["method"].isin(["l2-sp", "joint"])].groupby(["model", "method"]):
-        param = "l2sp_lambda" if method == "l2-sp" else "joint_alpha"
+    for (kind, method), sweep in runs[runs["method"].isin(methods)].groupby(["model", "method"]):
+        param = "joint_alpha" if method == "joint" else "l2sp_lambda"
         means = sweep.groupby(param)[["val_accuracy", "test_accuracy"]].mean()
         setting = means["val_accuracy"].idxmax()
         chosen = sweep[sweep[param] == setting].set_index("seed")["test_accuracy"]
         plain = runs[(runs["model"] == kind) & (runs["method"] == reference)].set_index("seed")["test_accuracy"]
         d = (chosen - plain).dropna()
-        mean, low, high = paired_interval(d, level) if len(d) >= 2 else (float(d.mean()), np.nan, np.nan)
+        mean, low, high = stats.paired_interval(d, level) if len(d) >= 2 else (float(d.mean()), np.nan, np.nan)
         rows.append({"model": kind, "method": method, "parameter": param, "setting": setting,
                      "val_accuracy": means.loc[setting, "val_accuracy"],
                      "test_accuracy": means.loc[setting, "test_accuracy"], "seeds": len(d), "gain": mean,
-                     "low": low, "high": high, "verdict": verdict(low, high) if len(d) >= 2 else "1 seed"})
+                     "low": low, "high": high, "verdict": stats.verdict(low, high) if len(d) >= 2 else "1 seed"})
     return pd.DataFrame(rows)
 
 
@@ -114,9 +113,9 @@ def plot_accuracy_vs_n(table, model: str, methods=METHODS, ax=None, title: str |
     import matplotlib.pyplot as plt
 
     ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
-    stats = summarise(table[table["model"] == model])
+    summary = summarise(table[table["model"] == model])
     for method in methods:
-        s = stats[stats["method"] == method].sort_values("n_train")
+        s = summary[summary["method"] == method].sort_values("n_train")
         if s.empty:
             continue
         ax.plot(s["n_train"], s["mean"], "o-", color=METHOD_COLORS[method], label=method)
@@ -133,13 +132,15 @@ def plot_accuracy_vs_n(table, model: str, methods=METHODS, ax=None, title: str |
 SWEEP_YLABELS = {"test_accuracy": "test accuracy", "val_accuracy": "validation accuracy (fraction)"}
 
 
-def plot_sweep(table, x: str, baseline: float, title: str, xlabel: str, ax=None, method: str = "l2-sp",
+def plot_sweep(table, x: str, baseline: float | None, title: str, xlabel: str, ax=None, method: str = "l2-sp",
                metric: str = "test_accuracy"):
     """Mean ± sd of ``metric`` against a swept hyperparameter, with plain fine-tuning as a line.
 
     To choose the hyperparameter from the figure, plot ``metric="val_accuracy"`` and pass plain
-    fine-tuning's validation accuracy as ``baseline``: a setting read off a test-accuracy plot has
-    been chosen on the test set. A setting that rests on a single seed is drawn without an error bar.
+    fine-tuning's validation accuracy as ``baseline`` (None draws no line, e.g. for a second method on
+    the same axes): a setting read off a test-accuracy plot has been chosen on the test set. A setting
+    that rests on a single seed is drawn without an error bar. The legend sits below the axes, so it
+    hides no point or error bar.
     """
     import matplotlib.pyplot as plt
 
@@ -147,10 +148,38 @@ def plot_sweep(table, x: str, baseline: float, title: str, xlabel: str, ax=None,
     s = summarise(table, by=(x,), metric=metric)
     seeds = int(s["count"].min())
     label = f"{method} (1 seed, no error bar)" if seeds < 2 else f"{method} (± 1 sd over {seeds} seeds)"
-    ax.errorbar(s[x], s["mean"], yerr=s["std"] if seeds >= 2 else None, fmt="o-", capsize=4,
-                color=METHOD_COLORS[method], label=label)
-    ax.axhline(baseline, color=METHOD_COLORS["fine-tune all"], ls="--", label="plain fine-tune all")
+    ax.errorbar(s[x], s["mean"], yerr=s["sd"] if seeds >= 2 else None, fmt="o-", capsize=4,
+                color=COLORS[method], label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color=COLORS["fine-tune all"], ls="--", label="plain fine-tune all")
     ax.set_xscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=SWEEP_YLABELS.get(metric, metric))
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
     return ax
+
+
+def plot_near_far(near_gains, far_gains, per_class_near: int = 5, per_class_far: int = 10, axes=None,
+                  titles=("near: MNIST digits 0-4 → digits 5-9", "far: MNIST digits 0-9 → Fashion-MNIST")):
+    """Paired gain over scratch (points, 95 % t interval) against labelled images per class, near and far side by side.
+
+    Args:
+        near_gains, far_gains: :func:`paired_gains` tables of one model each.
+        per_class_near, per_class_far: the number of classes of each target (N / classes = images per class).
+    """
+    import matplotlib.pyplot as plt
+
+    axes = axes if axes is not None else plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)[1]
+    for ax, gains, classes, title in zip(axes, (near_gains, far_gains), (per_class_near, per_class_far), titles):
+        for i, method in enumerate(METHODS[1:]):
+            g = gains[gains["method"] == method].sort_values("n_train")
+            x = g["n_train"] / classes * (1.06 ** (i - 1))   # a small offset per method keeps the bars apart
+            ax.errorbar(x, 100 * g["gain"], yerr=[100 * (g["gain"] - g["low"]), 100 * (g["high"] - g["gain"])],
+                        fmt="o-", capsize=3, color=COLORS[method], label=method)
+        seeds = int(gains["seeds"].min())
+        ax.axhline(0, color=COLORS["scratch"], ls="--", lw=1, label="scratch (gain 0)")
+        ax.set_xscale("log")
+        ax.set(title=f"{title} ({seeds} seeds)", xlabel="labelled target images per class (log scale)")
+    axes[0].set_ylabel("test accuracy minus scratch (percentage points)")
+    axes[0].legend(title="bars: 95 % t interval of the paired gain", loc="upper center", bbox_to_anchor=(1.05, -0.18),
+                   ncol=4, fontsize="small", title_fontsize="small")
+    return axes

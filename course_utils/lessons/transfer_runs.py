@@ -16,11 +16,11 @@ import numpy as np
 
 from ..caching import atomic_write, stable_key
 from .transfer_data import training_subset
-from .transfer_models import attach_l2sp, build, build_joint, copy_body, set_body_trainable
+from .transfer_models import attach_l2, attach_l2sp, build, build_joint, copy_body, set_body_trainable
 
 CODE_VERSION = 1  # bump when the training recipe below changes: it invalidates every cached result
 METHODS = ("scratch", "fine-tune all", "frozen body", "two-stage")
-ADVANCED_METHODS = ("l2-sp", "joint")
+ADVANCED_METHODS = ("l2-sp", "l2", "joint")
 
 
 @dataclass
@@ -38,15 +38,23 @@ class RunConfig:
     min_steps_per_epoch: int = 50
     val_size: int = 5000
     second_stage_lr_factor: float = 0.1
-    l2sp_lambda: float = 0.0
+    l2sp_lambda: float = 0.0  # λ of ``l2-sp`` (anchor: the source) and of ``l2`` (anchor: 0)
     joint_alpha: float = 0.0
     source: str = ""          # fingerprint of the source weights, or the recipe that produced them
     code_version: int = CODE_VERSION
+    target: str = "fashion"   # "fashion" (Fashion-MNIST) or "near" (MNIST digits 5-9, the near control)
 
 
 def config_key(cfg: RunConfig | dict) -> str:
-    """Stable hash of every parameter of a run: the results cache key."""
-    return stable_key(asdict(cfg) if isinstance(cfg, RunConfig) else dict(cfg))
+    """Stable hash of every parameter of a run: the results cache key.
+
+    ``target`` enters the hash only when it is not the default ``"fashion"``, so the rows recorded
+    before the near control existed keep their keys.
+    """
+    values = asdict(cfg) if isinstance(cfg, RunConfig) else dict(cfg)
+    if values.get("target", "fashion") == "fashion":
+        values.pop("target", None)
+    return stable_key(values)
 
 
 def predict_loss_accuracy(model, x, y, batch_size: int = 2000) -> tuple[float, float]:
@@ -137,6 +145,12 @@ def _train_l2sp(model, cfg, x, y, val, source, **_) -> dict:
     return _train_everything(model, cfg, x, y, val)
 
 
+def _train_l2(model, cfg, x, y, val, **_) -> dict:
+    """``l2``: like ``fine-tune all``, with every body weight pulled toward 0 (plain L2, the same λ)."""
+    attach_l2(model, cfg.l2sp_lambda)
+    return _train_everything(model, cfg, x, y, val)
+
+
 def _train_frozen_body(model, cfg, x, y, val, **_) -> dict:
     """``frozen body``: only the new head is trained."""
     set_body_trainable(model, False)
@@ -176,7 +190,7 @@ def _train_joint(model, cfg, x, y, val, source, data, rng, **_) -> dict:
 
 
 TRAINERS = {"scratch": _train_everything, "fine-tune all": _train_everything, "frozen body": _train_frozen_body,
-            "two-stage": _train_two_stage, "l2-sp": _train_l2sp, "joint": _train_joint}
+            "two-stage": _train_two_stage, "l2-sp": _train_l2sp, "l2": _train_l2, "joint": _train_joint}
 
 
 # ---------------------------------------------------------------- one run, cached
@@ -198,12 +212,15 @@ def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
 
     if cfg.method not in TRAINERS:
         raise ValueError(f"Unknown method {cfg.method!r}; use one of {METHODS + ADVANCED_METHODS}.")
+    if data.get("target", cfg.target) != cfg.target:
+        raise ValueError(f"The config's target is {cfg.target!r} but the data is {data['target']!r}: load the "
+                         "data with transfer.load_near_data for 'near', transfer.load_target_data for 'fashion'.")
     keras.utils.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     idx = training_subset(data, cfg.n_train, cfg.seed)
     rep = idx[_repeat(len(idx), cfg, rng)]
     val = data["x_train"][data["val"]], data["y_train"][data["val"]]
-    model = build(cfg.model, name="target")
+    model = build(cfg.model, name="target", classes=len(data.get("class_names", range(10))))
     if cfg.method != "scratch":
         copy_body(source, model)
     start = time.perf_counter()
