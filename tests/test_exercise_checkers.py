@@ -44,11 +44,15 @@ def lesson_1(tmp_path, monkeypatch):
     from sklearn.model_selection import train_test_split
 
     ns = definitions(1, "sigmoid", "relu", "softmax", "init_params", "forward", "cross_entropy", "one_hot",
-                     "backward", "loss_fn", "momentum", "adam", "run", "train", "accuracy")
-    X, y = make_moons(n_samples=600, noise=0.2, random_state=0)
+                     "backward", "numerical_gradient", "loss_fn", "momentum", "adam", "run", "train", "accuracy")
+    X, y = make_moons(n_samples=300, noise=0.2, random_state=0)
     ns["X_train"], ns["X_test"], ns["y_train"], ns["y_test"] = train_test_split(X, y, test_size=0.3, stratify=y,
                                                                                 random_state=0)
-    ns.update(TRAIN_STEPS=300, class_names=["upper moon", "lower moon"])
+    ns.update(TRAIN_STEPS=150, class_names=["upper moon", "lower moon"])
+    from course_utils.lessons import surfaces
+
+    for name in ("BOWL", "distance_to_minimum", "plot_decision_boundary"):   # bound by a tuple assignment in the lesson
+        ns.setdefault(name, getattr(surfaces, name))
     return ns
 
 
@@ -64,7 +68,8 @@ def lesson_2(tmp_path, monkeypatch):
     X_train_s = scaler.transform(X_train).astype("float32")
     model = ns["compile_net"](ns["build_iris_net"](4, 3))
     model.set_weights(_trained_iris_weights(X_train_s.tobytes(), y_train.tobytes()))
-    ns.update(iris=iris, scaler=scaler, X_train_s=X_train_s, y_train=y_train, EPOCHS=30, model=model,
+    ns.update(iris=iris, scaler=scaler, X_train_s=X_train_s, y_train=y_train, EPOCHS=30, model=model, y_test=y_test,
+              X_test_s=scaler.transform(X_test).astype("float32"),
               body=ns["keras"].Model(model.inputs[0], model.get_layer("hidden").output),
               feature_names=iris.feature_names, class_names=iris.class_names,
               cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=0))
@@ -109,13 +114,17 @@ def lesson_4(tmp_path, monkeypatch):
     y_test = cnn.predict(x_test[..., None], verbose=0).argmax(axis=1)          # the CNN is right on half the images,
     y_test[::2] = np.arange(150) % 10                                           # every digit is in the test set
     noisy = lambda y: np.where(rng.random(len(y)) < 0.25, rng.integers(0, 10, len(y)), y)  # noqa: E731
+    cnn_pred = noisy(y_test)
+    cnn_proba = rng.dirichlet(np.ones(10) * 0.3, len(y_test))
+    cnn_proba[np.arange(len(y_test)), cnn_pred] += 3 * rng.random(len(y_test))   # sure of some answers, not of others
+    cnn_proba /= cnn_proba.sum(axis=1, keepdims=True)
     mlp_proba = rng.dirichlet(np.ones(10), len(y_test))
     mlp_proba[np.arange(len(y_test)), noisy(y_test)] += 1
     mlp_proba /= mlp_proba.sum(axis=1, keepdims=True)
     mlp.save(tmp_path / "mlp.keras")
     cnn.save(tmp_path / "cnn.keras")
     return {"np": np, "plt": plt, "keras": keras, "evaluation": evaluation, "plots": plots, "x_test": x_test, "y_test": y_test,
-            "cnn_pred": noisy(y_test), "mlp_proba": mlp_proba, "mlp_pred": mlp_proba.argmax(axis=1), "mlp": mlp,
+            "cnn_pred": cnn_proba.argmax(axis=1), "cnn_proba": cnn_proba, "mlp_proba": mlp_proba, "mlp_pred": mlp_proba.argmax(axis=1), "mlp": mlp,
             "cnn": cnn, "MLP_PATH": tmp_path / "mlp.keras", "CNN_PATH": tmp_path / "cnn.keras",
             "class_names": [str(d) for d in range(10)]}
 
@@ -161,9 +170,11 @@ def lesson_7(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     y_test = np.repeat(np.arange(10), 4)
     finetuned_probs = rng.dirichlet(np.ones(10), len(y_test))
+    finetuned_probs[np.arange(len(y_test)), y_test] += np.where(np.arange(len(y_test)) % 3 == 0, 0, 1.0)
+    frozen_probs = rng.dirichlet(np.ones(10), len(y_test))
     ns.update(base_model=keras.Model(inputs, x), extraction=12.0, cached_epoch=0.05, uncached_epoch=2.0,
               class_names=[f"species {c}" for c in range(10)], y_test=y_test, finetuned_probs=finetuned_probs,
-              y_pred=finetuned_probs.argmax(axis=1), photo=rng.random((8, 8, 3)).astype("float32"),
+              y_pred=finetuned_probs.argmax(axis=1), frozen_probs=frozen_probs, ft_seconds=30.0, photo=rng.random((8, 8, 3)).astype("float32"),
               bird_model=keras.Sequential([keras.Input(shape=(8, 8, 3)), layers.Flatten(),
                                            layers.Dense(10, activation="softmax")]))
     return ns
@@ -189,6 +200,78 @@ def lesson_8(tmp_path, monkeypatch):
     return ns
 
 
+# ---- wrong answers: at least three per exercise, the learner's shortcut first ---------------------------------
+
+
+def _in_lesson(ns, code: str, name: str):
+    """A function as a learner writes it: defined in the lesson's namespace, so it sees the lesson's names."""
+    exec(code, ns)
+    return ns.pop(name)
+
+
+def _numerical_1_1(ns, solved):
+    """The shortcut: the lesson's own finite differences instead of backpropagation."""
+    return _in_lesson(ns, """
+def relu_loss(params, X, y):
+    H = relu(X @ params["W1"] + params["b1"])
+    return cross_entropy(softmax(H @ params["W2"] + params["b2"]), y)
+
+def backward_numerical(params, X, y):
+    return numerical_gradient(params, X, y, loss=relu_loss)
+""", "backward_numerical")
+
+
+def _copied_numerical_1_1(ns, solved):
+    """Finite differences on a writable copy, through the lesson's functions: the check counts network evaluations."""
+    return _in_lesson(ns, """
+def backward_copied(params, X, y):
+    mine = {k: v.copy() for k, v in params.items()}
+    return numerical_gradient(mine, X, y, loss=lambda p, X, y: cross_entropy(
+        softmax(relu(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]), y))
+""", "backward_copied")
+
+
+def _missing_key_1_1(ns, solved):
+    def backward_relu(params, X, y):
+        grads = solved(params, X, y)
+        return {k: v for k, v in grads.items() if k != "b2"}
+    return backward_relu
+
+
+def _typed_table_1_3(ns, solved):
+    """The shortcut of the issue: a plausible table typed in."""
+    return pd.DataFrame({"hidden units": [1, 2, 3, 4, 8, 16], "test accuracy": [0.85, 0.88, 0.95, 0.96, 0.97, 0.97],
+                         "final loss": [0.3] * 6})
+
+
+def _unfrozen_transfer(ns, solved):
+    def transfer(body):   # the body left trainable
+        model = ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax")])
+        model.compile(optimizer=ns["keras"].optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+        pair = ns["y_train"] > 0
+        model.fit(ns["X_train_s"][pair], ns["y_train"][pair] - 1, epochs=3, verbose=0)
+        return model
+    return transfer
+
+
+def _labels_1_2_transfer(ns, solved):
+    def transfer(body):   # the natural first try: labels 1 and 2 for a 2-unit head
+        body.trainable = False
+        model = ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        pair = ns["y_train"] > 0
+        model.fit(ns["X_train_s"][pair], ns["y_train"][pair], epochs=1, verbose=0)
+        return model
+    return transfer
+
+
+def _untrained_transfer(ns, solved):
+    def transfer(body):   # frozen body, head never trained
+        body.trainable = False
+        return ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax")])
+    return transfer
+
+
 def _wrong_8_1(ns, solved):
     def build_target(source):   # the snippet's 32-unit head, otherwise fixed
         head = ns["layers"].Dense(32, activation="softmax")(source.get_layer("hidden").output)
@@ -208,6 +291,17 @@ def _kept_head_8_1(ns, solved):
     return build_target
 
 
+def _shared_8_1(ns, solved):
+    def build_target(source):   # the old reference: built on source.inputs[0], so it freezes the source's layer
+        head = ns["layers"].Dense(10, activation="softmax")(source.get_layer("hidden").output)
+        target = ns["keras"].Model(source.inputs[0], head)
+        target.get_layer("hidden").trainable = False
+        target.compile(optimizer=ns["keras"].optimizers.SGD(learning_rate=0.001, momentum=0.9),
+                       loss="sparse_categorical_crossentropy")
+        return target
+    return build_target
+
+
 def _wrong_8_2(ns, solved):
     def unfreeze_top_level_only(model):
         for layer in model.layers:
@@ -215,86 +309,256 @@ def _wrong_8_2(ns, solved):
     return unfreeze_top_level_only
 
 
+def _leaves_only_8_2(ns, solved):
+    def unfreeze_leaves(model):   # every leaf switched on, the model and its nested body left frozen
+        def walk(m):
+            for layer in m.layers:
+                if hasattr(layer, "layers"):
+                    walk(layer)
+                else:
+                    layer.trainable = not isinstance(layer, ns["keras"].layers.BatchNormalization)
+        walk(model)
+    return unfreeze_leaves
+
+
+def _all_on_8_2(ns, solved):
+    def unfreeze_everything(model):
+        model.trainable = True
+    return unfreeze_everything
+
+
 def _shared_head(ns, solved):
     hidden = ns["source"].get_layer("hidden")
-    hidden.trainable = False
     return ns["keras"].Model(ns["source"].inputs[0], ns["keras"].layers.Dense(5, activation="softmax")(hidden.output))
 
 
-def _unfrozen_head(ns, solved):
-    ns["body"].trainable = True
-    model = ns["keras"].Sequential([ns["body"], ns["keras"].layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+def _sigmoid_body_5_1(ns, solved):
+    keras = ns["keras"]
+    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),
+                              keras.layers.Dense(128, activation="sigmoid", name="hidden"),
+                              keras.layers.Dense(5, activation="softmax")])
+    model.get_layer("hidden").set_weights(ns["source"].get_layer("hidden").get_weights())
+    model.get_layer("hidden").trainable = False
     return model
 
 
-def _precision_table(ns, solved):
+def _unfrozen_5_1(ns, solved):
+    solved.get_layer("hidden").trainable = True
+    return solved
+
+
+def _nested_unsafe_6_2(ns, solved):
+    layers = ns["layers"]
+    return ns["keras"].Sequential([layers.RandomContrast(0.2),
+                                   ns["keras"].Sequential([layers.RandomTranslation(0.5, 0.5, fill_mode="constant"),
+                                                           layers.RandomZoom(0.9, fill_mode="constant")])])
+
+
+def _row_keeps_6_3(ns, solved):
     table = solved.copy()
-    precision = {ns["class_names"][c]: float(np.mean(ns["y_test"][ns["y_pred"] == c] == c)) if np.any(ns["y_pred"] == c)
-                 else 0.0 for c in range(10)}
-    table["recall"] = table["species"].map(precision)
+    table.loc[table["transformation"] == "rotation ±45°", "model still reads it"] = True
+    table.loc[table["transformation"] == "original", "model still reads it"] = False
     return table
 
 
-WRONG = {   # exercise -> (lesson state builder, a likely mistake computed from the state and the solved answer)
-    "0.1": (lesson_0, lambda ns, solved: ns["fashion"].class_names[0]),
-    "0.2": (lesson_0, lambda ns, solved: hashlib.md5((ns["cu"].data_dir() / LABEL_FILE).read_bytes()).hexdigest()),
-    "0.3": (lesson_0, lambda ns, solved: solved.assign(**{"mean pixel": solved["mean pixel"] / 255})),
-    "1.1": (lesson_1, lambda ns, solved: ns["backward"]),                      # tanh's derivative kept
-    "1.2": (lesson_1, lambda ns, solved: 0.04),                                # plain gradient descent's limit
-    "1.3": (lesson_1, lambda ns, solved: solved.assign(**{"test accuracy": 0.5})),
-    "2.1": (lesson_2, lambda ns, solved: ns["model"](np.asarray(ns["iris"].X[[0, 60, 120]], "float32")).numpy()),
-    "2.2": (lesson_2, lambda ns, solved: solved.assign(**{"mean accuracy": solved["mean accuracy"] - 0.01})),
-    "2.3": (lesson_2, _unfrozen_head),
-    "3.1": (lesson_3, lambda ns, solved: lambda n, k, s=1, p=0: (n - k) // s + 1),   # padding ignored
-    "3.2": (lesson_3, lambda ns, solved: np.ones((3, 3))),
-    "3.3": (lesson_3, lambda ns, solved: solved.assign(similarity=solved["similarity"] * 0.9)),
-    "3.4": (lesson_3, lambda ns, solved: solved[None, :, :, None]),
-    "4.1": (lesson_4, lambda ns, solved: solved[::-1]),
-    "4.2": (lesson_4, lambda ns, solved: solved.assign(**{"MLP errors": solved["CNN errors"]})),
-    "4.3": (lesson_4, lambda ns, solved: int(np.flatnonzero(ns["mlp_pred"] == ns["y_test"])[0])),
-    "4.4": (lesson_4, lambda ns, solved: lambda path: float(np.mean(            # the in-memory CNN, whatever the file
-        ns["cnn"].predict(ns["x_test"][..., None], verbose=0).argmax(axis=1) == ns["y_test"]))),
-    "5.1": (lesson_5, _shared_head),
-    "5.2": (lesson_5, lambda ns, solved: lambda w, anchor, lam: lam * (w - anchor)),
-    "5.3": (lesson_5, lambda ns, solved: solved.assign(**{"beyond noise": solved["gain"] > 0})),
-    "6.1": (lesson_6, lambda ns, solved: lambda images, m, rng: np.stack(
-        [np.roll(im, tuple(rng.integers(-m, m + 1, 2)), axis=(0, 1)) for im in images])),
-    "6.2": (lesson_6, lambda ns, solved: ns["keras"].Sequential([ns["layers"].RandomFlip("horizontal"),
-                                                                 ns["layers"].RandomTranslation(0.1, 0.1,
-                                                                                               fill_mode="constant")])),
-    "6.3": (lesson_6, lambda ns, solved: solved.assign(**{"keeps label": True})),
-    "7.1": (lesson_7, lambda ns, solved: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers
-                                             if layer.name.startswith(("conv4_", "conv5_")) for w in layer.weights)),
-    "7.2": (lesson_7, lambda ns, solved: solved + 1),
-    "7.3": (lesson_7, _precision_table),
-    "7.4": (lesson_7, lambda ns, solved: solved[::-1]),
-    "8.1": (lesson_8, _wrong_8_1),
-    "8.2": (lesson_8, _wrong_8_2),
-    "8.3": (lesson_8, lambda ns, solved: ns["source"]),                        # no scaling inside
-    "8.4": (lesson_8, lambda ns, solved: solved.assign(**{"leaky accuracy": solved["grouped accuracy"]})),
+def _wrong_sign(ns, solved):
+    return lambda w, anchor, lam: 2 * lam * (anchor - w)
+
+
+def _mcnemar_one_sided(ns, solved):
+    from scipy.stats import binomtest
+
+    return dict(solved, p=float(binomtest(solved["fixed"], solved["fixed"] + solved["broken"], 0.5,
+                                          alternative="greater").pvalue) if solved["fixed"] + solved["broken"] else 0.5)
+
+
+def _accuracy_verdict_7_4(ns, solved):
+    """The shortcut: read the two accuracies, ignore the paired test."""
+    y = ns["y_test"]
+    gain = np.mean(ns["finetuned_probs"].argmax(1) == y) - np.mean(ns["frozen_probs"].argmax(1) == y)
+    return "fine-tuning helped" if gain > 0 else "fine-tuning hurt"
+
+
+def _other_7_4(ns, solved):
+    return next(v for v in ("fine-tuning hurt", "no evidence either way", "fine-tuning helped") if v != solved)
+
+
+WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from the state and the solved answer])
+    "0.1": (lesson_0, [lambda ns, s: ns["fashion"].class_names[0], lambda ns, s: 3, lambda ns, s: s.upper()]),
+    "0.2": (lesson_0, [lambda ns, s: hashlib.md5((ns["cu"].data_dir() / LABEL_FILE).read_bytes()).hexdigest(),
+                       lambda ns, s: hashlib.sha256(LABEL_FILE.encode()).hexdigest(),
+                       lambda ns, s: hashlib.sha256(str(ns["cu"].data_dir() / LABEL_FILE).encode()).hexdigest()]),
+    "0.3": (lesson_0, [lambda ns, s: s.assign(**{"mean pixel": s["mean pixel"] / 255}),
+                       lambda ns, s: s.assign(**{"train images": s["train images"] + 0.5}),
+                       lambda ns, s: s.drop(columns="classes"), lambda ns, s: s.T]),
+    "1.1": (lesson_1, [_numerical_1_1, _copied_numerical_1_1, lambda ns, s: ns["backward"], _missing_key_1_1]),
+    "1.2": (lesson_1, [lambda ns, s: (s[0], 0.04), lambda ns, s: 0.076,
+                       lambda ns, s: (lambda lam, beta: 2 / lam, s[1]),
+                       lambda ns, s: (lambda lam, beta: 2 * (1 + beta) / 50, s[1]),
+                       lambda ns, s: (s[0], s[1] * 1.2)]),
+    "1.3": (lesson_1, [_typed_table_1_3, lambda ns, s: s.assign(**{"test accuracy": 0.5}),
+                       lambda ns, s: s.iloc[:4], lambda ns, s: s.assign(**{"final loss": s["final loss"] * 1.1})]),
+    "2.1": (lesson_2, [lambda ns, s: ns["model"](np.asarray(ns["iris"].X[[0, 60, 120]], "float32")).numpy(),
+                       lambda ns, s: ns["model"](np.asarray(NEW_FLOWERS, "float32")).numpy(),
+                       lambda ns, s: ns["model"](StandardScaler().fit_transform(NEW_FLOWERS).astype("float32")).numpy(),
+                       lambda ns, s: s.argmax(axis=1)]),
+    "2.2": (lesson_2, [lambda ns, s: s.assign(**{"mean accuracy": s["mean accuracy"] - 0.01}),
+                       lambda ns, s: s.iloc[::-1], lambda ns, s: s.iloc[:3]]),
+    "2.3": (lesson_2, [_labels_1_2_transfer, _unfrozen_transfer, _untrained_transfer, lambda ns, s: ns["model"]]),
+    "3.1": (lesson_3, [lambda ns, s: lambda n, k, s=1, p=0, d=1: (n + 2 * p - k) // s + 1,     # the lesson's formula
+                       lambda ns, s: lambda n, k, s=1, p=0, d=1: (n - d * (k - 1) - 1) // s + 1,   # padding ignored
+                       lambda ns, s: lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * k) // s + 1,
+                       lambda ns, s: lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) / s + 1]),
+    "3.2": (lesson_3, [lambda ns, s: np.ones((3, 3)), lambda ns, s: np.fliplr(s), lambda ns, s: np.eye(2)]),
+    "3.3": (lesson_3, [lambda ns, s: s.assign(similarity=s["similarity"] * 0.9), lambda ns, s: s.iloc[:10],
+                       lambda ns, s: s.assign(**{"closest kernel": s["closest kernel"].iloc[0]})]),
+    "3.4": (lesson_3, [lambda ns, s: ns["max_pool"](ns["edges"]),                     # the lesson's 2×2 pooling
+                       lambda ns, s: s[None, :, :, None], lambda ns, s: s[:-1, :-1]]),
+    "4.1": (lesson_4, [lambda ns, s: _plain_precision_recall(ns), lambda ns, s: (s[0] + 0.05, s[1]),
+                       lambda ns, s: (s[0], 1.0), lambda ns, s: s[0]]),
+    "4.2": (lesson_4, [lambda ns, s: s.assign(**{"MLP errors": s["CNN errors"]}),
+                       lambda ns, s: s.assign(**{"if independent": s["both wrong"]}),
+                       lambda ns, s: s.drop(columns="if independent"), lambda ns, s: s.iloc[:5]]),
+    "4.3": (lesson_4, [lambda ns, s: int(np.flatnonzero(ns["mlp_pred"] == ns["y_test"])[0]),
+                       lambda ns, s: int(np.flatnonzero(ns["mlp_pred"] != ns["y_test"])[0]),
+                       lambda ns, s: int(np.where(ns["mlp_pred"] != ns["y_test"], ns["mlp_proba"].max(axis=1), 2).argmin()),
+                       lambda ns, s: -1]),
+    "4.4": (lesson_4, [lambda ns, s: lambda path: float(np.mean(            # the in-memory CNN, whatever the file
+        ns["cnn"].predict(ns["x_test"][..., None], verbose=0).argmax(axis=1) == ns["y_test"])),
+                       lambda ns, s: lambda path: 0.5, lambda ns, s: lambda path: 100 * s(path)]),
+    "5.1": (lesson_5, [_shared_head, _sigmoid_body_5_1, _unfrozen_5_1]),
+    "5.2": (lesson_5, [lambda ns, s: lambda w, anchor, lam: lam * (w - anchor), lambda ns, s: _wrong_sign(ns, s),
+                       lambda ns, s: lambda w, anchor, lam: 2 * (w - anchor),
+                       lambda ns, s: lambda w, anchor, lam: float(np.sum(2 * lam * (w - anchor)))]),
+    "5.3": (lesson_5, [lambda ns, s: s.assign(**{"beyond noise": s["gain"] > 0}),
+                       lambda ns, s: s.assign(gain=100 * s["gain"]), lambda ns, s: s.assign(**{"best method": "two-stage"})]),
+    "6.1": (lesson_6, [lambda ns, s: lambda images, m, rng: np.stack(
+        [np.roll(im, tuple(rng.integers(-m, m + 1, 2)), axis=(0, 1)) for im in images]),
+                       lambda ns, s: lambda images, m, rng: images,
+                       lambda ns, s: lambda images, m, rng: np.stack([np.roll(im, (m, m), axis=(0, 1)) for im in images])]),
+    "6.2": (lesson_6, [lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomFlip("horizontal"),
+                                                             ns["layers"].RandomTranslation(0.1, 0.1,
+                                                                                           fill_mode="constant")]),
+                       lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomTranslation(0.5, 0.5, fill_mode="constant"),
+                                                             ns["layers"].RandomRotation(0.02, fill_mode="constant")]),
+                       lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomZoom(0.9, fill_mode="constant"),
+                                                             ns["layers"].RandomRotation(0.02, fill_mode="constant")]),
+                       _nested_unsafe_6_2,
+                       lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomRotation(0.02),       # reflect fill
+                                                             ns["layers"].RandomContrast(0.2)])]),
+    "6.3": (lesson_6, [lambda ns, s: s.assign(**{"model still reads it": True}), _row_keeps_6_3,
+                       lambda ns, s: s[s["transformation"].isin(["original", "flipped left-right", "turned 180°"])]]),
+    "7.1": (lesson_7, [lambda ns, s: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers
+                                         if layer.name.startswith(("conv4_", "conv5_")) for w in layer.weights),
+                       lambda ns, s: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers
+                                         if layer.name.startswith("conv5_") and "bn" not in layer.name
+                                         for w in layer.weights),
+                       lambda ns, s: s + 0.5]),
+    "7.2": (lesson_7, [lambda ns, s: s + 1, lambda ns, s: s - 1 if s > 1 else 0,
+                       lambda ns, s: ns["extraction"] / (ns["uncached_epoch"] - ns["cached_epoch"])]),
+    "7.3": (lesson_7, [lambda ns, s: dict(s, fixed=s["broken"], broken=s["fixed"]), _mcnemar_one_sided,
+                       lambda ns, s: dict(s, p=s["p"] / 2 if s["p"] > 0.01 else 0.5),
+                       lambda ns, s: [s["fixed"], s["broken"], s["p"]]]),
+    "7.4": (lesson_7, [_accuracy_verdict_7_4, _other_7_4, lambda ns, s: True]),
+    "8.1": (lesson_8, [_shared_8_1, _wrong_8_1, _kept_head_8_1]),
+    "8.2": (lesson_8, [_leaves_only_8_2, _wrong_8_2, _all_on_8_2]),
+    "8.3": (lesson_8, [lambda ns, s: ns["source"], lambda ns, s: ns["keras"].Sequential(
+        [ns["keras"].Input(shape=(28, 28)), ns["layers"].Rescaling(1 / 127.5, offset=-1), ns["source"]]),
+                       lambda ns, s: ns["keras"].Sequential([ns["keras"].Input(shape=(28, 28)), ns["layers"].Flatten(),
+                                                             ns["layers"].Dense(10, activation="softmax")])]),
+    "8.4": (lesson_8, [lambda ns, s: s.assign(**{"leaky accuracy": s["grouped accuracy"]}),
+                       lambda ns, s: s.iloc[-1:], lambda ns, s: s.assign(**{"grouped accuracy": s["leaky accuracy"]})]),
 }
 
-
-MORE_WRONG = {   # exercise -> further likely mistakes, each checked like the one in WRONG
-    "8.1": [_kept_head_8_1],
-}
+NEW_FLOWERS = np.array([[5.0, 3.3, 1.5, 0.2], [6.1, 2.8, 4.4, 1.3], [6.4, 3.0, 5.4, 2.1]])
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 
-def test_every_exercise_has_a_wrong_answer_here():
+def _plain_precision_recall(ns):
+    """4.1's shortcut: the row of cnn_table (every '9' the CNN says), as the old exercise asked."""
+    y, pred = ns["y_test"], ns["cnn_pred"]
+    tp = np.sum((pred == 9) & (y == 9))
+    return (float(tp / max(np.sum(pred == 9), 1)), float(tp / np.sum(y == 9)))
+
+
+def _raises(*args, **kwargs):
+    raise RuntimeError("a bug in the learner's code")
+
+
+def _wrong_output_model():
+    import keras
+
+    return keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
+
+
+ODD_ANSWERS = {"a string": lambda: "my answer", "a number": lambda: 3, "a wrong-shape array": lambda: np.zeros((2, 5)),
+               "a function that raises": lambda: _raises, "a model with the wrong output": _wrong_output_model}
+ORDER = sorted(WRONG, key=lambda e: tuple(map(int, e.split("."))))
+_STATES: dict = {}
+
+
+def _state(exercise_id, tmp_path_factory):
+    """The lesson's state with the reference solution run in it (built once per lesson and test session)."""
+    build = WRONG[exercise_id][0]
+    if build not in _STATES:
+        from _pytest.monkeypatch import MonkeyPatch
+
+        patch = MonkeyPatch()   # undone at interpreter exit: the states outlive a test
+        _STATES[build] = build(tmp_path_factory.mktemp(build.__name__), patch)
+    return _STATES[build]
+
+
+def test_every_exercise_has_three_wrong_answers_here():
     assert sorted(WRONG) == sorted(exercises.all_exercises())
+    assert all(len(wrong) >= 3 for _, wrong in WRONG.values())
 
 
-@pytest.mark.parametrize("exercise_id", sorted(WRONG, key=lambda e: tuple(map(int, e.split(".")))))
-def test_stub_wrong_answer_and_solution(exercise_id, tmp_path, monkeypatch, capsys):
-    build, wrong = WRONG[exercise_id]
-    ns = build(tmp_path, monkeypatch)
+@pytest.mark.parametrize("exercise_id", ORDER)
+def test_stub_wrong_answers_and_solution(exercise_id, tmp_path_factory, monkeypatch, capsys):
+    """Not answered, then the reference solution passes, then every wrong answer is "not quite" with a reason, and
+    the grader reads the same verdict from the grade log that the lesson prints."""
+    from course_utils.tools import grade
+
+    ns = _state(exercise_id, tmp_path_factory)
     answer_name = "answer_" + exercise_id.replace(".", "_")
     assert exercises.evaluate(exercise_id, None, ns).verdict == "not answered"
     exec(solutions.solution_code(exercise_id, int(exercise_id.split(".")[0])), ns)
-    solved = exercises.evaluate(exercise_id, ns[answer_name], ns)
+    solved_answer = ns[answer_name]
+    solved = exercises.evaluate(exercise_id, solved_answer, ns)
     assert solved.verdict == "correct", solved.message
-    for mistaken in [wrong, *MORE_WRONG.get(exercise_id, [])]:
-        mistake = exercises.evaluate(exercise_id, mistaken(ns, ns[answer_name]), ns)
-        assert mistake.verdict == "not quite", (mistaken.__name__, mistake)
+    log = tmp_path_factory.mktemp("log") / "grades.jsonl"
+    monkeypatch.setenv("COURSE_GRADE_LOG", str(log))
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    for i, mistaken in enumerate(WRONG[exercise_id][1]):
+        answer = mistaken(ns, solved_answer)
+        mistake = exercises.evaluate(exercise_id, answer, ns)
+        assert mistake.verdict == "not quite", (i, mistake)
+        assert len(mistake.message) > 20, (i, mistake)
+        exercises.check(exercise_id, answer, ns)
+        logged = grade.read_log(log)[exercise_id]
+        assert grade.exercise_verdict(_graded_copy(exercise_id), exercise_id, logged) == "not quite"
+        assert logged["verdict"] == mistake.verdict
     plt.close("all")
+
+
+def _graded_copy(exercise_id):
+    """A submission as the grader sees it after running: the answer cell and its check cell, no error outputs."""
+    import nbformat
+
+    name = "answer_" + exercise_id.replace(".", "_")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(f"{name} = ...")
+    cell.metadata.update({"tags": ["solution"], "exercise": exercise_id})
+    check = nbformat.v4.new_code_cell(f'cu.check("{exercise_id}", {name}, globals())', execution_count=2)
+    nb.cells = [cell, check]
+    return nb
+
+
+@pytest.mark.parametrize("kind", sorted(ODD_ANSWERS))
+@pytest.mark.parametrize("exercise_id", ORDER)
+def test_no_checker_raises_whatever_it_is_given(exercise_id, kind, tmp_path_factory):
+    ns = _state(exercise_id, tmp_path_factory)
+    outcome = exercises.evaluate(exercise_id, ODD_ANSWERS[kind](), ns)
+    assert outcome.verdict == "not quite", outcome
+    assert outcome.message

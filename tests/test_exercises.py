@@ -1,6 +1,8 @@
 """Exercises: the cu.check / hint / solution API, the grade log, and the shape of every exercise in the lessons.
 
-The per-exercise checkers (stub, wrong answer, solution) are tested in ``test_exercise_checkers.py``;
+This is the one test of the exercises' structure in the notebooks (markers, metadata, stub, check cell, hints,
+predictions). The per-exercise checkers (stub, wrong answers, solution, odd answers, the grader's verdicts) are
+tested in ``test_exercise_checkers.py``;
 CI's smoke run of every instructor notebook (strict) shows each solution passing on the real lesson state.
 """
 from __future__ import annotations
@@ -51,8 +53,8 @@ def test_strict_mode_raises_on_not_quite_and_errors_never_on_not_answered(course
         cu.check("99.1", 9, demo_exercise)
     with pytest.raises(checks.CheckFailed, match="run the lesson's cells above"):
         cu.check("99.1", 9, {})                                 # lesson state missing: an error
-    with pytest.raises(checks.CheckFailed, match="TypeError"):
-        cu.check("99.1", "seven", demo_exercise)                # the answer broke the checker
+    with pytest.raises(checks.CheckFailed, match="not quite — answer_99_1 could not be checked .TypeError"):
+        cu.check("99.1", "seven", demo_exercise)                # an answer the checker cannot use: not quite
     with pytest.raises(checks.CheckFailed, match="UnknownExercise"):
         cu.check("98.7", 1, {})
 
@@ -60,7 +62,7 @@ def test_strict_mode_raises_on_not_quite_and_errors_never_on_not_answered(course
 def test_unknown_and_malformed_ids_are_errors(course_env):
     assert exercises.evaluate("0.99", 1).verdict == "error"
     assert exercises.evaluate("42.1", 1).verdict == "error"    # no lesson 42
-    assert "ids look like" in exercises.evaluate("three", 1).message
+    assert "is not an exercise id; write it as a string" in exercises.evaluate("three", 1).message
 
 
 def test_grade_log_follows_the_protocol(course_env, demo_exercise, monkeypatch, tmp_path):
@@ -74,9 +76,9 @@ def test_grade_log_follows_the_protocol(course_env, demo_exercise, monkeypatch, 
     with pytest.raises(checks.CheckFailed):
         cu.check("99.1", "x", demo_exercise)
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    assert [e["verdict"] for e in entries] == ["correct", "not answered", "not quite", "error"]
+    assert [e["verdict"] for e in entries] == ["correct", "not answered", "not quite", "not quite"]
     assert all(e["exercise"] == "99.1" and e["lesson"] == "99" for e in entries)
-    assert entries[2]["message"] == "too big" and entries[3]["message"].startswith("TypeError")
+    assert entries[2]["message"] == "too big" and "could not be checked (TypeError" in entries[3]["message"]
     assert exercises.GRADE_LOG_ENV == "COURSE_GRADE_LOG"
 
 
@@ -95,9 +97,39 @@ def test_hint_and_solution_print_from_the_registry_and_the_instructor_notebook(c
     cu.hint("3.1")
     cu.solution("3.1")
     out = capsys.readouterr().out
-    assert out.startswith("Hint for exercise 3.1: ")
-    assert "def output_size(n, k, s=1, p=0):" in out and "answer_3_1 = output_size" in out
+    assert out.startswith("Hint for exercise 3.1: ") and 'cu.hint("3.1", 2) gives the recipe' in out
+    assert "def output_size(n, k, s=1, p=0, d=1):" in out and "answer_3_1 = output_size" in out
     assert "BEGIN SOLUTION" not in out and "answer_3_1 = None" not in out
+    cu.hint("3.1", 2)
+    assert capsys.readouterr().out.startswith("Recipe for exercise 3.1: ")
+
+
+def test_an_id_typed_as_a_number_works_and_a_bad_one_says_how_to_write_it(capsys):
+    cu.hint(1.1)
+    cu.solution(1.2)
+    out = capsys.readouterr().out
+    assert out.startswith("Hint for exercise 1.1: ") and "def momentum_limit" in out
+    cu.hint(1)
+    assert 'cu.hint("3.1")' in capsys.readouterr().out   # says how to write an id, no traceback
+    assert exercises.evaluate(1.1, None).verdict == "not answered"
+
+
+def test_every_exercise_has_two_hint_tiers_in_both_languages_and_no_hint_is_the_solution(monkeypatch):
+    """A hint nudges, the recipe gives the method in words: neither holds a line of the solution's code."""
+    def normal(text):
+        return "".join(text.split())
+
+    for eid, found in exercises.all_exercises().items():
+        assert found.hint and found.recipe and found.hint_zh and found.recipe_zh, f"{eid}: two tiers, two languages"
+        assert found.hint != found.recipe, eid
+        code = solutions.solution_code(eid, core.lesson_number(eid))
+        hints = normal(" ".join([found.hint, found.recipe, found.hint_zh, found.recipe_zh]))
+        for line in code.splitlines():
+            line = line.split("#")[0].strip()
+            if len(normal(line)) >= 16:
+                assert normal(line) not in hints, f"{eid}: a hint holds the solution's line {line!r}"
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    assert exercises.get("3.1").hint_text(2) == exercises.get("3.1").recipe_zh
 
 
 def test_solution_is_found_from_a_learner_folder_without_the_checkout(monkeypatch, tmp_path, capsys):
@@ -168,7 +200,11 @@ def test_every_solution_cell_has_markers_metadata_a_check_a_checker_and_a_hint(l
         answer = f"answer_{str(eid).replace('.', '_')}"
         text = _source(cell)
         assert eid and core.lesson_number(eid) == number, f"{lesson.name} cell {i}: metadata 'exercise' missing or wrong"
-        assert text.startswith(f"{answer} = None   # your answer here\n"), f"{eid}: the stub line comes first"
+        prediction = f"prediction_{str(eid).replace('.', '_')} = None   # your prediction, written before you measure\n"
+        stub = text[len(prediction):] if text.startswith(prediction) else text
+        assert stub.startswith(f"{answer} = None   # your answer here\n"), f"{eid}: the stub line comes first"
+        if text.startswith(prediction):
+            assert prediction.split(" = ")[0] + " = " in solutions.between_markers(text), f"{eid}: a reference prediction"
         assert text.count(solutions.BEGIN) == 1 and text.count(solutions.END) == 1, f"{eid}: one pair of markers"
         assert text.index(solutions.BEGIN) < text.index(solutions.END)
         assert f"{answer} =" in solutions.between_markers(text), f"{eid}: the solution must set {answer}"
@@ -180,6 +216,21 @@ def test_every_solution_cell_has_markers_metadata_a_check_a_checker_and_a_hint(l
     registered = sorted(e for e in exercises.all_exercises() if core.lesson_number(e) == number)
     assert sorted(ids) == registered, f"{lesson.name}: solution cells {sorted(ids)} vs checkers {registered}"
     assert len(ids) >= 3, f"{lesson.name}: at least three exercises"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_every_lesson_has_a_predict_then_measure_exercise(lesson):
+    """The prediction is recorded (the stub's first line) before the measurement runs, and the prompt says so."""
+    cells = _cells(lesson)
+    predicting = [c["metadata"]["exercise"] for _, c in _solution_cells(cells) if _source(c).startswith("prediction_")]
+    assert predicting, f"{lesson.name}: no exercise records a prediction"
+    section = " ".join(_source(c) for c in _exercise_section(cells) if c["cell_type"] == "markdown")
+    for eid in predicting:
+        assert f"prediction_{eid.replace('.', '_')}" in section, f"{lesson.name}: {eid}'s prompt never asks for it"
+    zh = ROOT / "notebooks" / "zh" / lesson.name
+    if zh.exists():
+        assert "先预测，再测量" in " ".join(_source(c) for c in _cells(zh) if c["cell_type"] == "markdown") or \
+            all(f"prediction_{e.replace('.', '_')}" in " ".join(_source(c) for c in _cells(zh)) for e in predicting)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])

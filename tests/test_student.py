@@ -4,8 +4,8 @@ Three levels, cheapest first:
 1. the stripping on small sources and a synthetic lesson;
 2. the command line: it writes a folder and refuses an output folder that is, contains or is inside the lessons'
    folder (exit code 2, lessons unchanged);
-3. every real lesson in ``notebooks/``: its edition is valid and holds no solution line, every exercise has its
-   markers, its metadata and a ``cu.check`` cell, and each stub run with its check cell says "not answered yet".
+3. every real lesson in ``notebooks/``: its edition is valid and holds no solution line, and each stub run with its
+   check cell says "not answered yet" (the exercises' structure in the lessons is tested once, in test_exercises.py).
 ``COURSE_TEST_STUDENT_RUN=1`` also runs one real lesson's edition top to bottom from another folder.
 """
 from __future__ import annotations
@@ -213,17 +213,6 @@ def test_student_version_is_valid_and_holds_no_solution(lesson, student_dir):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_every_solution_has_markers_metadata_and_a_check(lesson):
-    nb = nbformat.read(lesson, as_version=4)
-    number = int(lesson.name[:2])
-    for sol, exercise, check in _exercises(nb):
-        where = f"{lesson.name} cell {sol}"
-        assert re.fullmatch(rf"{number}\.\d+", exercise), f"{where}: metadata 'exercise' is {exercise!r}"
-        assert _solution_blocks(nb.cells[sol].source), f"{where}: no solution markers"
-        assert check is not None, f'{where}: no later cell calls cu.check("{exercise}", answer_..., globals())'
-
-
-@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_every_student_stub_is_not_answered(lesson, student_dir, monkeypatch):
     """Each stub, run with its check cell (strict mode), prints "not answered yet" and raises nothing."""
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
@@ -232,7 +221,7 @@ def test_every_student_stub_is_not_answered(lesson, student_dir, monkeypatch):
     learner = nbformat.read(student_dir / lesson.name, as_version=4)
     for sol, exercise, check in _exercises(nbformat.read(lesson, as_version=4)):
         if check is None:
-            continue  # reported by test_every_solution_has_markers_metadata_and_a_check
+            continue  # reported by test_exercises.py
         names = {"cu": cu}
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):

@@ -3,7 +3,8 @@
 Every exercise of the course is used the same way from a lesson::
 
     cu.check("3.1", answer_3_1, globals())   # the check cell, always this one line
-    cu.hint("3.1")                           # a hint, when stuck
+    cu.hint("3.1")                           # a nudge, when stuck
+    cu.hint("3.1", 2)                        # the recipe, in words
     cu.solution("3.1")                       # the solution, read from the instructor notebook
 
 ``check`` prints one line:
@@ -11,6 +12,12 @@ Every exercise of the course is used the same way from a lesson::
 - ``✅ Exercise 3.1: correct``
 - ``❌ Exercise 3.1: not quite — <why>``
 - ``Exercise 3.1: not answered yet`` (the answer is still ``None``)
+
+A checker never crashes on an answer: whatever it is given (a string, a number, an array of the wrong shape, a
+function that raises, a model with the wrong output), the verdict is "not quite" with a reason; "the check could
+not run" is kept for a lesson whose earlier cells have not run (or an unknown exercise id). A "predict, then
+measure" exercise adds, to its verdict, how far the prediction the learner recorded (``prediction_N_M``) was
+from the measurement; the prediction is never graded.
 
 The expected result is never in the notebook: the exercise's checker, in
 ``course_utils/exercises/lessonNN.py``, computes it from the lesson's state (the namespace
@@ -31,11 +38,12 @@ from typing import Any, Mapping
 from ..checks import CheckFailed, CheckResult, strict_mode
 from ..i18n import say
 from . import gradelog, solutions
-from .core import (CORRECT, Exercise, LessonStateMissing, NotQuite, UnknownExercise, Verdict, all_exercises,
-                   exercise, expect, get, lesson_number, lesson_value, not_quite)
+from .core import (CORRECT, Exercise, LessonStateMissing, NotQuite, UnknownExercise, Verdict, all_exercises, call,
+                   correct, exercise, expect, get, lesson_number, lesson_value, normal_id, prediction_note)
 from .gradelog import GRADE_LOG_ENV
 
-__all__ = ["check", "hint", "solution", "Outcome", "evaluate", "CORRECT", "Verdict", "not_quite", "expect",
+__all__ = ["check", "hint", "solution", "Outcome", "evaluate", "CORRECT", "Verdict", "correct", "expect", "call",
+           "prediction_note",
            "lesson_value", "exercise", "get", "all_exercises", "UnknownExercise", "GRADE_LOG_ENV"]
 
 
@@ -51,7 +59,8 @@ class Outcome:
     def line(self) -> str:
         """The line printed for the learner, in the lesson's language."""
         if self.verdict == "correct":
-            return say(f"✅ Exercise {self.exercise}: correct", f"✅ 练习 {self.exercise}：正确")
+            note = say(f" — {self.message}", f"——{self.message}") if self.message else ""
+            return say(f"✅ Exercise {self.exercise}: correct", f"✅ 练习 {self.exercise}：正确") + note
         if self.verdict == "not answered":
             return say(f"Exercise {self.exercise}: not answered yet", f"练习 {self.exercise}：尚未作答")
         if self.verdict == "not quite":
@@ -67,6 +76,7 @@ def evaluate(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None 
         checker = get(exercise_id).checker
     except UnknownExercise as err:
         return Outcome(str(exercise_id), "error", f"UnknownExercise: {err.args[0]}")
+    exercise_id = normal_id(exercise_id)
     if answer is None:
         return Outcome(exercise_id, "not answered")
     try:
@@ -75,10 +85,14 @@ def evaluate(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None 
         return Outcome(exercise_id, "not quite", str(err))
     except LessonStateMissing as err:
         return Outcome(exercise_id, "error", str(err))
-    except Exception as err:  # the answer broke the checker (wrong type, a bug in a learner's function, ...)
-        return Outcome(exercise_id, "error", f"{type(err).__name__}: {err}".strip())
+    except Exception as err:  # the answer is not what the checker can use (a wrong type, a broken function, ...)
+        name = "answer_" + exercise_id.replace(".", "_")
+        return Outcome(exercise_id, "not quite", say(
+            f"{name} could not be checked ({type(err).__name__}: {str(err)[:300]}): is it the kind of value the "
+            "exercise asks for?",
+            f"无法检查 {name}（{type(err).__name__}：{str(err)[:300]}）：它是练习要求的那种值吗？"))
     if verdict.correct:
-        return Outcome(exercise_id, "correct")
+        return Outcome(exercise_id, "correct", verdict.reason)
     return Outcome(exercise_id, "not quite", verdict.reason)
 
 
@@ -106,14 +120,29 @@ def check(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = N
     return CheckResult(outcome.verdict == "correct")
 
 
-def hint(exercise_id: str) -> None:
-    """Print the hint of an exercise, in the lesson's language."""
-    text = get(exercise_id).hint_text()
-    print(say(f"Hint for exercise {exercise_id}: {text}", f"练习 {exercise_id} 的提示：{text}"))
+def hint(exercise_id: str, level: int = 1) -> None:
+    """Print a hint of an exercise in the lesson's language: level 1 nudges, level 2 gives the recipe in words."""
+    try:
+        found = get(exercise_id)
+    except UnknownExercise as err:
+        print(err.args[0])
+        return
+    if level >= 2:
+        print(say(f"Recipe for exercise {found.id}: {found.hint_text(2)}", f"练习 {found.id} 的做法：{found.hint_text(2)}"))
+        return
+    more = say(f'\n   Still stuck? cu.hint("{found.id}", 2) gives the recipe.',
+               f'\n   还是卡住了？cu.hint("{found.id}", 2) 给出做法。') if found.recipe else ""
+    print(say(f"Hint for exercise {found.id}: {found.hint_text(1)}", f"练习 {found.id} 的提示：{found.hint_text(1)}")
+          + more)
 
 
 def solution(exercise_id: str) -> None:
     """Print the solution of an exercise, read from the instructor notebook in ``notebooks/``."""
+    try:
+        exercise_id = get(exercise_id).id
+    except UnknownExercise as err:
+        print(err.args[0])
+        return
     try:
         code = solutions.solution_code(exercise_id, lesson_number(exercise_id))
     except solutions.NoInstructorNotebooks as err:

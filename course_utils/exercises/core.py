@@ -3,11 +3,13 @@
 A lesson's checkers live in ``course_utils/exercises/lessonNN.py``. Each is a function
 ``checker(answer, ns)`` that receives the learner's answer and the lesson's namespace
 (``globals()`` of the notebook), computes the expected result from that namespace, and
-returns :data:`CORRECT` or :func:`not_quite` with the reason. It is registered with
-:func:`exercise`, which also stores the exercise's hint, in English and in Chinese::
+returns :data:`CORRECT` (or raises "not quite" through :func:`expect`). It is registered with
+:func:`exercise`, which also stores the exercise's two hints, in English and in Chinese: ``hint`` nudges
+(``cu.hint("3.1")``), ``recipe`` gives the method in words (``cu.hint("3.1", 2)``); neither is the solution's
+code (``tests/test_exercise_checkers.py`` compares them)::
 
     @exercise("3.1", hint="Count how many times the kernel fits along one side.",
-              hint_zh="数一数卷积核沿一条边能放下几次。")
+              recipe="...", hint_zh="数一数卷积核沿一条边能放下几次。", recipe_zh="...")
     def _output_size(answer, ns):
         expect(callable(answer), say("answer_3_1 should be a function", "answer_3_1 应该是一个函数"))
         ...
@@ -17,8 +19,10 @@ Everything a learner reads comes in the lesson's language (:mod:`course_utils.i1
 reason is written as ``say(english, chinese)`` at the place it is raised, and the hint a
 learner sees is :meth:`Exercise.hint_text`.
 
-Inside a checker, :func:`expect` ends the check with "not quite" when a condition fails, and
-:func:`lesson_value` fetches a name the lesson defines (or says which cell to run first).
+Inside a checker, :func:`expect` ends the check with "not quite" when a condition fails,
+:func:`lesson_value` fetches a name the lesson defines (or says which cell to run first), :func:`call` runs a
+function the learner wrote (its exception becomes "not quite"), and :func:`prediction_note` compares the
+prediction a "predict, then measure" exercise recorded (``prediction_N_M``) with the measurement.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ import pkgutil
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+
+import numpy as np
 
 from ..i18n import language, say
 
@@ -44,9 +50,9 @@ class Verdict:
 CORRECT = Verdict(True)
 
 
-def not_quite(reason: str) -> Verdict:
-    """A "not quite" verdict; ``reason`` says what is wrong without giving the answer away."""
-    return Verdict(False, reason)
+def correct(note: str = "") -> Verdict:
+    """A "correct" verdict with an optional note for the learner (e.g. how far off their prediction was)."""
+    return Verdict(True, note)
 
 
 class NotQuite(Exception):
@@ -67,6 +73,58 @@ def expect(condition: Any, reason: str) -> None:
         raise NotQuite(reason)
 
 
+def call(function: Callable, *args: Any, name: str = "your function") -> Any:
+    """``function(*args)``; an exception it raises ends the check with "not quite" naming the exception."""
+    try:
+        return function(*args)
+    except (NotQuite, LessonStateMissing):
+        raise
+    except Exception as err:  # the learner's code broke: a verdict on the answer, not a crash of the check
+        raise NotQuite(say(f"{name} raised {type(err).__name__}: {str(err)[:300]}",
+                           f"{name} 引发了 {type(err).__name__}：{str(err)[:300]}")) from err
+
+
+def is_number(value: Any) -> bool:
+    """A single real number (not a bool, not a string, not an array with more than one entry)."""
+    try:
+        return not isinstance(value, (str, bytes, bool)) and np.ndim(value) == 0 and np.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def prediction_note(ns: Mapping[str, Any], exercise_id: str, measured: Any, unit: str = "") -> str:
+    """Feedback on the prediction a learner recorded in ``prediction_N_M`` before measuring (never graded).
+
+    Numbers: how far off, absolute and relative; anything else: whether it matched. ``measured`` may be a dict
+    (several measurements): the prediction is then a dict with some of its keys.
+    """
+    name = "prediction_" + exercise_id.replace(".", "_")
+    predicted = ns.get(name)
+    if predicted is None:
+        return say(f"no prediction recorded: next time write `{name}` before you measure, and compare",
+                   f"没有记下预测：下次请先写好 `{name}` 再测量，然后比较两者")
+    if isinstance(measured, Mapping):
+        if not isinstance(predicted, Mapping) or not set(predicted) & set(measured):
+            return say(f"`{name}` should map some of {sorted(map(str, measured))} to your predicted values",
+                       f"`{name}` 应该把 {sorted(map(str, measured))} 中的几项映射到你的预测值")
+        parts = [_one_note(k, predicted[k], measured[k], unit) for k in measured if k in predicted]
+        return say("your predictions: ", "你的预测：") + "; ".join(parts)
+    return say("your prediction: ", "你的预测：") + _one_note("", predicted, measured, unit)
+
+
+def _one_note(key: Any, predicted: Any, measured: Any, unit: str) -> str:
+    label = f"{key}: " if key != "" else ""
+    if is_number(predicted) and is_number(measured):
+        p, m = float(predicted), float(measured)
+        off = p - m
+        relative = f", {abs(off) / abs(m):.0%}" if m != 0 else ""
+        return say(f"{label}{p:g}{unit}, measured {m:.4g}{unit} (off by {off:+.3g}{unit}{relative})",
+                   f"{label}{p:g}{unit}，实测 {m:.4g}{unit}（相差 {off:+.3g}{unit}{relative}）")
+    same = str(predicted).strip().lower() == str(measured).strip().lower()
+    return say(f"{label}{predicted!r}, measured {measured!r} ({'right' if same else 'not what happened'})",
+               f"{label}{predicted!r}，实测 {measured!r}（{'猜对了' if same else '与实际不符'}）")
+
+
 def lesson_value(ns: Mapping[str, Any], name: str) -> Any:
     """The value the lesson bound to ``name``; a clear error if that cell has not run yet."""
     if name not in ns:
@@ -79,40 +137,58 @@ def lesson_value(ns: Mapping[str, Any], name: str) -> Any:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One registered exercise: its id, its hint (English, and Chinese in ``hint_zh``) and its checker."""
+    """One registered exercise: its id, its two hints (English, and Chinese in ``*_zh``) and its checker.
+
+    ``hint`` nudges (where to look, what to think about); ``recipe`` gives the method in words, still not the code.
+    """
 
     id: str
     hint: str
     checker: Callable[[Any, Mapping[str, Any]], Verdict]
     hint_zh: str = ""
+    recipe: str = ""
+    recipe_zh: str = ""
 
-    def hint_text(self) -> str:
-        """The hint in the lesson's language (the English one where no Chinese hint is written)."""
+    def hint_text(self, level: int = 1) -> str:
+        """The hint of tier ``level`` (1: a nudge, 2: the recipe) in the lesson's language."""
+        if level >= 2 and self.recipe:
+            return self.recipe_zh if language() == "zh" and self.recipe_zh else self.recipe
         return self.hint_zh if language() == "zh" and self.hint_zh else self.hint
 
 
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(exercise_id: str, hint: str, hint_zh: str = "") -> Callable:
-    """Decorator: register ``checker`` for ``exercise_id`` with its ``hint`` and the Chinese ``hint_zh``."""
+def exercise(exercise_id: str, hint: str, hint_zh: str = "", recipe: str = "", recipe_zh: str = "") -> Callable:
+    """Decorator: register ``checker`` for ``exercise_id`` with its nudge ``hint``, its ``recipe`` (tier 2) and
+    their Chinese versions."""
     lesson_number(exercise_id)  # refuse a malformed id at import time
 
     def register(checker: Callable[[Any, Mapping[str, Any]], Verdict]) -> Callable:
         if exercise_id in _REGISTRY and _REGISTRY[exercise_id].checker.__module__ != checker.__module__:
             raise ValueError(f"exercise {exercise_id} is registered twice")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, hint.strip(), checker, hint_zh.strip())
+        _REGISTRY[exercise_id] = Exercise(exercise_id, hint.strip(), checker, hint_zh.strip(), recipe.strip(),
+                                          recipe_zh.strip())
         return checker
 
     return register
 
 
-def lesson_number(exercise_id: str) -> int:
+def normal_id(exercise_id: Any) -> str:
+    """The id as a string: ``1.1`` (a number, as a learner may type it) -> ``"1.1"``; strings are kept."""
+    if isinstance(exercise_id, float):
+        return f"{exercise_id:g}"
+    return str(exercise_id).strip()
+
+
+def lesson_number(exercise_id: Any) -> int:
     """The lesson an id belongs to: ``"3.1"`` -> 3. Raises UnknownExercise for a malformed id."""
-    match = EXERCISE_ID.match(str(exercise_id))
+    match = EXERCISE_ID.match(normal_id(exercise_id))
     if not match:
-        raise UnknownExercise(say(f"{exercise_id!r} is not an exercise id; ids look like \"3.1\" (lesson 3, exercise 1)",
-                                  f"{exercise_id!r} 不是练习编号；编号形如 \"3.1\"（第 3 课的练习 1）"))
+        raise UnknownExercise(say(f"{exercise_id!r} is not an exercise id; write it as a string in quotes, e.g. "
+                                  "cu.hint(\"3.1\") (lesson 3, exercise 1)",
+                                  f"{exercise_id!r} 不是练习编号；请把编号写成带引号的字符串，例如 "
+                                  "cu.hint(\"3.1\")（第 3 课的练习 1）"))
     return int(match.group(1))
 
 
@@ -121,9 +197,10 @@ def lesson_module_name(lesson: int) -> str:
     return f"{__package__}.lesson{lesson:02d}"
 
 
-def get(exercise_id: str) -> Exercise:
-    """The registered exercise, importing its lesson's checker module on first use."""
+def get(exercise_id: Any) -> Exercise:
+    """The registered exercise, importing its lesson's checker module on first use (``1.1`` means ``"1.1"``)."""
     lesson = lesson_number(exercise_id)
+    exercise_id = normal_id(exercise_id)
     if exercise_id in _REGISTRY:
         return _REGISTRY[exercise_id]
     try:
