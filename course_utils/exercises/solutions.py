@@ -9,6 +9,7 @@ installed package, in a ``notebooks/`` folder above the working directory.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .. import config
@@ -16,6 +17,10 @@ from ..i18n import say
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_TAG = "solution"
+# The course's one parser of solution markers (the edition tools in tools/student.py use it too): one block is
+# (1) the BEGIN line's indentation, (2) the lines between the markers, (3) the END line's newline.
+MARKED_BLOCK = re.compile(r"^([ \t]*)" + re.escape(BEGIN) + r"[^\n]*\n(.*?)^[ \t]*" + re.escape(END) + r"[^\n]*(\n|$)",
+                          re.MULTILINE | re.DOTALL)
 
 
 class SolutionNotFound(LookupError):
@@ -63,15 +68,7 @@ def solution_cell(notebook: Path, exercise_id: str) -> str:
 
 def between_markers(source: str) -> str:
     """The lines between the solution markers (every block, in order), without the markers."""
-    kept, inside = [], False
-    for line in source.splitlines():
-        if line.strip().startswith(BEGIN):
-            inside = True
-        elif line.strip().startswith(END):
-            inside = False
-        elif inside:
-            kept.append(line)
-    return "\n".join(kept).strip("\n")
+    return "\n".join(block.group(2).rstrip("\n") for block in MARKED_BLOCK.finditer(source)).strip("\n")
 
 
 def solution_code(exercise_id: str, lesson: int) -> str:

@@ -29,13 +29,11 @@ from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 from ..caching import write_bytes_atomically
+from ..exercises.solutions import BEGIN, END, MARKED_BLOCK   # the one parser of solution markers
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 INDENTED_STUB = 'raise NotImplementedError("your code here")'  # keeps a function body valid Python
 MARKDOWN_STUB = "*Write your answer here.*"
 SOLUTION_TAG, EXERCISE_TAG = "solution", "exercise"
-_BLOCK = re.compile(r"^([ \t]*)" + re.escape(BEGIN) + r"[^\n]*\n.*?^[ \t]*" + re.escape(END) + r"[^\n]*(\n|$)",
-                    re.MULTILINE | re.DOTALL)
 
 
 class SolutionMarkerError(ValueError):
@@ -60,12 +58,12 @@ def strip_solution(source: str, markdown: bool = False) -> str:
         'x = None  # your answer here\\n'
     """
     def replace(match: re.Match) -> str:
-        indent, newline = match.group(1), match.group(2)
+        indent, newline = match.group(1), match.group(3)
         if markdown:
             return f"{indent}{MARKDOWN_STUB}{newline}"
         return f"{indent}{INDENTED_STUB}{newline}" if indent else ""
 
-    result = _BLOCK.sub(replace, source)
+    result = MARKED_BLOCK.sub(replace, source)
     if BEGIN in result or END in result:
         raise SolutionMarkerError(f"Unbalanced solution markers in:\n{source[:300]}")
     return result.rstrip("\n") if not source.endswith("\n") else result
