@@ -121,6 +121,19 @@ def test_one_machine_and_kubernetes_configurations_give_learners_the_same_settin
     assert single["defaultUrl"] == one_machine["Spawner.default_url"]
 
 
+def test_plan_fits_learners_by_memory_and_times_them_by_cpu():
+    row = {"lesson": "07_x.ipynb", "peak_rss_mib": "4500", "cpu_s": "1200"}
+    result = hub.plan(row, cores=16, memory_gib=64, learners=30)
+    assert result.limit_gib == 5.0                        # (4500 + 150) MiB x 1.1 = 4.995 GiB -> 5.0
+    assert result.fit_by_memory == 12                     # (64 - 4) // 5.0
+    assert (result.waves, result.minutes_per_wave, result.minutes_total) == (3, 20.0, 60.0)   # 1 core each
+    crowded = hub.plan(row, cores=4, memory_gib=64, learners=10)
+    assert crowded.minutes_per_wave == 50.0               # 10 learners share 4 cores: 1200 s / 0.4 core
+    assert hub.plan(row, cores=16, memory_gib=64, learners=12).waves == 1
+    with pytest.raises(hub.HubError):
+        hub.plan(row, cores=16, memory_gib=8, learners=1)
+
+
 class _Config(dict):
     """Just enough of traitlets' config object to read what course.py sets (``c.Spawner.x = ...``)."""
 
@@ -390,6 +403,15 @@ class Kernel:
         self.ws.close()
 
 
+def server_memory_mib(the_hub: Hub) -> list[float]:
+    """Resident memory of each learner's Jupyter server process (its kernel is a separate process), in MiB."""
+    import psutil
+
+    servers = [p for p in psutil.Process(the_hub.process.pid).children(recursive=True)
+               if "jupyterhub-singleuser" in " ".join(p.cmdline())]
+    return sorted(round(p.memory_info().rss / 2**20, 1) for p in servers)
+
+
 def code_cells_up_to(notebook: dict, last_id: str) -> list[str]:
     cells = []
     for cell in notebook["content"]["cells"]:
@@ -488,6 +510,9 @@ def test_a_class_on_a_real_hub(tmp_path_factory, request):
             for shared in sorted((data / "mnist").glob("*.gz")):
                 mine = cache / "mnist" / shared.name
                 assert mine.read_bytes() == shared.read_bytes(), f"{name}'s {mine} is not the shared folder's copy"
+        servers = server_memory_mib(the_hub)
+        print(f"learners' Jupyter servers, resident memory without their kernels (MiB): {servers}")
+        assert len(servers) == len(LEARNERS) and max(servers) < hub.SERVER_MIB, servers   # what `hub plan` adds
         env_of = kernels[0].run("import os; print(os.environ['COURSE_DATA_MIRROR'], os.environ.get('MEM_LIMIT'))")
         assert env_of.split()[0] == str(data) and env_of.split()[1].isdigit()   # the config's settings arrived
 

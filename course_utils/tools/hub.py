@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import re
 import shutil
@@ -333,6 +334,87 @@ def measure_main(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# plan: how many learners a machine holds, from the measured table
+# ---------------------------------------------------------------------------------------------------------------
+
+GiB = 2**30
+SERVER_MIB = 150.0   # a learner's Jupyter server without its kernel (resident memory; make test-hub prints it)
+
+
+@dataclass
+class Plan:
+    """What one machine does when ``learners`` learners run one lesson at the same time."""
+
+    lesson: str
+    limit_gib: float          # per-learner memory limit: kernel peak + server, 10 % margin, rounded up to 0.5 GiB
+    fit_by_memory: int        # learners whose limits fit in the machine's memory (less the reserve)
+    fit_at_full_speed: int    # learners that each get their whole CPU limit (cores / cpu_limit)
+    learners: int             # the class
+    waves: int                # groups of at most fit_by_memory learners, one after the other
+    minutes_per_wave: float   # CPU time of the lesson / the share of a core each learner of a wave gets
+    minutes_total: float
+
+
+def read_sizing(path: Path) -> list[dict]:
+    """The rows of a sizing CSV written by ``measure`` (comment lines skipped)."""
+    with open(path, encoding="utf-8") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+def memory_limit_gib(peak_kernel_mib: float, server_mib: float = SERVER_MIB) -> float:
+    """Per-learner memory limit for a kernel peak: (peak + server) x 1.1, rounded up to half a GiB.
+
+    Example:
+        >>> memory_limit_gib(2000)
+        2.5
+    """
+    need = (peak_kernel_mib + server_mib) * 1.1 / 1024
+    return math.ceil(need * 2) / 2
+
+
+def plan(row: dict, cores: float, memory_gib: float, learners: int, reserve_gib: float = 4.0,
+         cpu_limit: float = 1.0, limit_gib: float | None = None) -> Plan:
+    """How ``learners`` learners fare on a machine with ``cores`` and ``memory_gib`` when all run the lesson of
+    ``row`` (a row of the sizing table) at once.
+
+    Memory decides how many can run at all: each learner's server is allowed ``limit_gib`` (default: from the
+    kernel's measured peak, :func:`memory_limit_gib`), and ``reserve_gib`` stays for the system and the hub.
+    CPU decides how long it takes: each runs at most ``cpu_limit`` cores (one thread per core: the lesson's CPU time
+    was measured single-threaded), and when more run than the cores hold, they share them. Learners who do not fit
+    wait for the next wave.
+    """
+    limit = limit_gib or memory_limit_gib(float(row["peak_rss_mib"]))
+    fit_memory = int((memory_gib - reserve_gib) // limit)
+    fit_speed = int(cores // cpu_limit)
+    if fit_memory < 1:
+        raise HubError(f"one learner needs {limit} GiB: more than the machine's {memory_gib} GiB less the reserve")
+    waves = math.ceil(learners / fit_memory)
+    per_wave = min(learners, fit_memory)
+    share = min(cpu_limit, cores / per_wave)   # cores each learner of a full wave gets
+    minutes = float(row["cpu_s"]) / share / 60
+    return Plan(row["lesson"], limit, fit_memory, fit_speed, learners, waves, round(minutes, 1),
+                round(minutes * waves, 1))
+
+
+def plan_main(args) -> int:
+    """``hub plan``: print the sizing rule's numbers for one lesson and one machine."""
+    rows = {row["lesson"][:2]: row for row in read_sizing(args.sizing) if row["status"] == "ok"}
+    row = rows.get(f"{args.lesson:02d}")
+    if row is None:
+        raise HubError(f"lesson {args.lesson:02d} has no successful row in {args.sizing}")
+    result = plan(row, args.cores, args.memory, args.learners, args.reserve, args.cpu_limit, args.limit)
+    print(f"Lesson {result.lesson} ({row['profile']} profile): kernel peak {float(row['peak_rss_mib']):.0f} MiB, "
+          f"CPU {float(row['cpu_s']) / 60:.1f} min (measured: {args.sizing})")
+    print(f"Per learner: memory limit {result.limit_gib:g} GiB, CPU limit {args.cpu_limit:g} core(s)")
+    print(f"A machine with {args.cores:g} cores and {args.memory:g} GiB ({args.reserve:g} GiB kept for the system and "
+          f"the hub) holds {result.fit_by_memory} learners running it at once (memory); "
+          f"{result.fit_at_full_speed} of them at full speed (CPU).")
+    print(f"{result.learners} learners: {result.waves} wave(s) of at most {result.fit_by_memory}, about "
+          f"{result.minutes_per_wave:g} min each, {result.minutes_total:g} min in all.")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # command line
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -370,8 +452,20 @@ def main(argv: list[str] | None = None) -> int:
     measure.add_argument("--home", type=Path, help="the learner's home folder (default: a new temporary folder)")
     measure.add_argument("--save-executed", type=Path, metavar="DIR", help="keep the executed lessons in DIR")
     measure.add_argument("--timeout", type=int, default=3600, help="seconds one cell may take (default 3600)")
+    pl = commands.add_parser("plan", help="how many learners a machine holds while all run one lesson")
+    pl.add_argument("--lesson", type=int, default=7, help="the lesson all run at once (default 7)")
+    pl.add_argument("--cores", type=float, default=16)
+    pl.add_argument("--memory", type=float, default=64, help="the machine's memory in GiB (default 64)")
+    pl.add_argument("--learners", type=int, default=30, help="the class size (default 30)")
+    pl.add_argument("--reserve", type=float, default=4, help="GiB kept for the system and the hub (default 4)")
+    pl.add_argument("--cpu-limit", type=float, default=1, help="cores per learner (default 1)")
+    pl.add_argument("--limit", type=float, help="memory limit per learner in GiB (default: from the measured peak)")
+    pl.add_argument("--sizing", type=Path, default=Path(__file__).resolve().parents[2] / "hub" / "sizing.csv",
+                    help="the measured table (default: hub/sizing.csv)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "plan":
+            return plan_main(args)
         if args.command == "measure":
             return measure_main(args)
         if args.command == "publish":
