@@ -212,6 +212,8 @@ def give_back_to_sudo_user(out: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 CACHE_NAME = "dl-transfer-course"  # config.APP_NAME: the per-user cache is ~/.cache/<this> on Linux
+RECORDED_ENV = ("COURSE_DATA_MIRROR", "COURSE_ALLOW_RANDOM_WEIGHTS", "COURSE_STRICT_CHECKS", "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS")   # the settings a sizing run depends on, written into its CSV
 SUMMARY = re.compile(r"wall (?P<wall>[\d.]+) s, kernel CPU (?P<cpu>[\d.]+) s .* load average "
                      r"(?P<before>[\d.]+) before / (?P<after>[\d.]+) after")
 
@@ -322,7 +324,9 @@ def measure_main(args) -> int:
         print("COURSE_DATA_MIRROR is not set: a hub learner reads the shared data folder; set it to that folder "
               "(or to a mirror URL) first.", file=sys.stderr)
         return 2
-    command = "python -m course_utils.tools.hub measure " + " ".join(
+    settings = " ".join(f"{name}={'<the shared data folder>' if name == 'COURSE_DATA_MIRROR' else os.environ[name]}"
+                        for name in RECORDED_ENV if os.environ.get(name))
+    command = settings + " python -m course_utils.tools.hub measure " + " ".join(
         [f"--profile {args.profile}", f"--out {args.out}"] + [p.as_posix() for p in args.lessons])
     rows: list[Sizing] = []
     for lesson in args.lessons:
@@ -396,6 +400,23 @@ def plan(row: dict, cores: float, memory_gib: float, learners: int, reserve_gib:
                 round(minutes * waves, 1))
 
 
+def sizing_table(rows: list[dict]) -> str:
+    """The sizing rows as the Markdown table of the instructor guide, in lesson order."""
+    lines = ["| lesson | kernel peak (MiB) | kernel CPU (min) | wall clock (min) | load average before / after | "
+             "written to the learner's cache (MiB) | whole home (MiB) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (r["lesson"], r["profile"])):
+        if row["status"] != "ok":
+            lines.append(f"| {row['lesson']} | failed: {row['status']} | | | | | |")
+            continue
+        name = row["lesson"].removesuffix(".ipynb") + ("" if row["profile"] == "full" else f" ({row['profile']})")
+        lines.append(f"| {name} | {float(row['peak_rss_mib']):.0f} | "
+                     f"{float(row['cpu_s']) / 60:.1f} | {float(row['wall_s']) / 60:.1f} | "
+                     f"{float(row['load_before']):.1f} / {float(row['load_after']):.1f} | "
+                     f"{float(row['cache_mib']):.0f} | {float(row['home_mib']):.0f} |")
+    return "\n".join(lines)
+
+
 def plan_main(args) -> int:
     """``hub plan``: print the sizing rule's numbers for one lesson and one machine."""
     rows = {row["lesson"][:2]: row for row in read_sizing(args.sizing) if row["status"] == "ok"}
@@ -462,8 +483,14 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--limit", type=float, help="memory limit per learner in GiB (default: from the measured peak)")
     pl.add_argument("--sizing", type=Path, default=Path(__file__).resolve().parents[2] / "hub" / "sizing.csv",
                     help="the measured table (default: hub/sizing.csv)")
+    table = commands.add_parser("table", help="print the measured table as Markdown (for docs/instructor.md)")
+    table.add_argument("sizing", type=Path, nargs="*", help="sizing CSVs (default: hub/sizing.csv)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "table":
+            default = Path(__file__).resolve().parents[2] / "hub" / "sizing.csv"
+            print(sizing_table([row for path in args.sizing or [default] for row in read_sizing(path)]))
+            return 0
         if args.command == "plan":
             return plan_main(args)
         if args.command == "measure":
