@@ -12,7 +12,7 @@ LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := -p course_utils.tools.nbval_plugin --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab learner test test-min unit notebooks prefetch student grade slides clean-venv
+.PHONY: lab learner test test-min unit notebooks prefetch student grade slides clean-venv test-hub
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,3 +87,19 @@ site: $(SITE_STAMP)             ## the course as a website in _build/site (lesso
 
 test-browser: $(BROWSER_STAMP)  ## after `make site`: the builder, every page and link of the site, then the site and JupyterLab in Chromium
 	COURSE_PROFILE=$(COURSE_PROFILE_TEST) $(BIN)/python -m pytest -m site tests/test_site_build.py tests/test_site.py tests/test_browser.py -p no:cacheprovider --durations=10
+
+# ---- A classroom on JupyterHub: a real hub on 127.0.0.1, three learners, collect and grade ----
+.PHONY: test-hub
+HUB_STAMP := $(VENV)/.requirements-hub
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+
+$(HUB_STAMP): requirements-hub.txt $(BIN)/activate
+	$(BIN)/python -m pip install -r requirements-hub.txt
+	touch $@
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	npm ci --prefix hub --no-audit --no-fund
+	touch $@
+
+test-hub: $(HUB_STAMP) $(HUB_PROXY)  ## JupyterHub on 127.0.0.1: three learners get the lessons by nbgitpuller, run, answer; collect and grade
+	$(BIN)/python -m pytest -m hub tests/test_hub.py -p no:cacheprovider --durations=5
