@@ -9,13 +9,15 @@ Exercises are checked by :mod:`course_utils.exercises` (``cu.check("3.1", answer
 which computes each expected answer from the lesson's state and reuses :class:`CheckFailed`,
 :class:`CheckResult` and :func:`strict_mode` from here.
 
-The words the course adds to a line (target, profile, hint) come in the lesson's language
-(:mod:`course_utils.i18n`); the name and hint a lesson passes in are printed as given.
+Every line comes in the lesson's language (:mod:`course_utils.i18n`): the words the course adds (target,
+profile, hint) and the name and hint a lesson passes in, which are looked up in the message catalog when
+the line is printed (the English text is the msgid; ``translations catalog`` extracts them from the lessons'
+code cells). A name built from values is written ``i18n.tr("share of {n} runs", n=n)`` in the lesson.
 """
 from __future__ import annotations
 
 from . import config
-from .i18n import say
+from .i18n import tr
 
 
 class CheckFailed(AssertionError):
@@ -48,11 +50,14 @@ def strict_mode() -> bool:
 
 
 def report(passed: bool, message: str, hint: str = "") -> CheckResult:
-    """Print a pass/fail line; raise CheckFailed on failure in strict mode."""
+    """Print a pass/fail line; raise CheckFailed on failure in strict mode.
+
+    ``message`` is printed as given (the check functions below have translated it); ``hint`` is translated.
+    """
     if passed:
         print(f"✅ {message}")
         return CheckResult(True)
-    line = f"❌ {message}" + (say(f"\n   Hint: {hint}", f"\n   提示：{hint}") if hint else "")
+    line = f"❌ {message}" + ("\n   " + tr("Hint: {hint}", hint=tr(hint)) if hint else "")
     print(line)
     if strict_mode():
         raise CheckFailed(line)
@@ -67,25 +72,25 @@ def check_at_least(name: str, value: float, full: float, smoke: float | None = N
         ✅ test accuracy = 0.981 (target ≥ 0.97, full profile)
     """
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
-    return report(value >= threshold, say(f"{name} = {value:.4g} (target ≥ {threshold:g}, {config.get_profile()} profile)",
-                                          f"{name} = {value:.4g}（目标 ≥ {threshold:g}，运行配置 {config.get_profile()}）"),
+    return report(value >= threshold, tr("{name} = {value:.4g} (target ≥ {threshold:g}, {profile} profile)",
+                                         name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
                   hint)
 
 
 def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
     """Check ``value <= threshold`` (for errors, losses, times)."""
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
-    return report(value <= threshold, say(f"{name} = {value:.4g} (target ≤ {threshold:g}, {config.get_profile()} profile)",
-                                          f"{name} = {value:.4g}（目标 ≤ {threshold:g}，运行配置 {config.get_profile()}）"),
+    return report(value <= threshold, tr("{name} = {value:.4g} (target ≤ {threshold:g}, {profile} profile)",
+                                         name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
                   hint)
 
 
 def check_between(name: str, value: float, low: float, high: float, hint: str = "") -> CheckResult:
     """Check ``low <= value <= high``."""
-    return report(low <= value <= high, say(f"{name} = {value:.4g} (expected {low:g} to {high:g})",
-                                            f"{name} = {value:.4g}（应在 {low:g} 到 {high:g} 之间）"), hint)
+    return report(low <= value <= high, tr("{name} = {value:.4g} (expected {low:g} to {high:g})",
+                                           name=tr(name), value=value, low=low, high=high), hint)
 
 
 def check_true(name: str, condition: bool, hint: str = "") -> CheckResult:
     """Check that a statement about the results holds, e.g. ``check_true("scratch < transfer", a < b)``."""
-    return report(bool(condition), name, hint)
+    return report(bool(condition), tr(name), hint)

@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
-from .i18n import say
+from .i18n import tr
 
 PROFILES = ("full", "smoke")
 APP_NAME = "dl-transfer-course"
@@ -49,11 +49,8 @@ def get_profile() -> str:
     """
     value = os.environ.get("COURSE_PROFILE", "full").strip().lower() or "full"
     if value not in PROFILES:
-        raise ProfileError(say(
-            f"COURSE_PROFILE={value!r} is not a run profile this course knows. "
-            f"Use one of {', '.join(PROFILES)} (or unset it for 'full').",
-            f"COURSE_PROFILE={value!r} 不是本课程的运行配置。"
-            f"请设为 {', '.join(PROFILES)} 之一（或者取消设置，使用默认的 'full'）。"))
+        raise ProfileError(tr("COURSE_PROFILE={value!r} is not a run profile this course knows. Use one of "
+                              "{profiles} (or unset it for 'full').", value=value, profiles=", ".join(PROFILES)))
     return value
 
 

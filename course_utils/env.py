@@ -8,13 +8,12 @@ import sys
 import unicodedata
 
 from . import config
-from .i18n import say
+from .i18n import N_, tr
 
 DEFAULT_SEED = 42
 TESTED_PYTHON = (3, 11)  # the Python of both test environments (make test, make test-min)
-# the Chinese labels of setup()'s report; the returned dict keeps the English keys (code reads them)
-LABELS_ZH = {"CPU cores": "CPU 核数", "Run profile": "运行配置", "Data cache": "数据缓存", "Data mirror": "数据镜像",
-             "Seed": "随机种子"}
+# the labels of setup()'s report, translated when printed; the returned dict keeps the English keys (code reads them)
+LABELS = (N_("CPU cores"), N_("Run profile"), N_("Data cache"), N_("Data mirror"), N_("Seed"))
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
@@ -40,11 +39,10 @@ def environment_info() -> dict[str, str]:
         "Keras": keras.__version__,
         "NumPy": np.__version__,
         "CPU cores": str(os.cpu_count()),
-        "GPU": ", ".join(g.name for g in gpus) if gpus else say("none (CPU only: fine for this course)",
-                                                                  "无（只用 CPU：本课程够用）"),
+        "GPU": ", ".join(g.name for g in gpus) if gpus else tr("none (CPU only: fine for this course)"),
         "Run profile": config.get_profile(),
         "Data cache": str(config.data_dir()),
-        "Data mirror": config.data_mirror() or say("none (downloads from the origins)", "无（从原始来源下载）"),
+        "Data mirror": config.data_mirror() or tr("none (downloads from the origins)"),
     }
 
 
@@ -121,10 +119,9 @@ def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
         print(report_lines(info))
         if sys.version_info[:2] != TESTED_PYTHON:
             tested = ".".join(map(str, TESTED_PYTHON))
-            print(say(f"Note: the course is tested on Python {tested}; this is Python {platform.python_version()}. "
-                      f"If a cell fails for no reason the lesson gives, try Python {tested}.",
-                      f"注意：本课程在 Python {tested} 上测试，而这里是 Python {platform.python_version()}。"
-                      f"如果某个单元格出错，而课程中又找不到原因，请换用 Python {tested}。"))
+            print(tr("Note: the course is tested on Python {tested}; this is Python {python_version}. If a cell "
+                     "fails for no reason the lesson gives, try Python {tested}.", tested=tested,
+                     python_version=platform.python_version()))
     return info
 
 
@@ -134,7 +131,7 @@ def report_lines(info: dict[str, str]) -> str:
     Chinese characters take two columns in a notebook's monospaced output, so the padding
     counts display columns, not characters.
     """
-    labels = {key: say(key, LABELS_ZH.get(key, key)) for key in info}
+    labels = {key: tr(key) if key in LABELS else key for key in info}
     width = max(map(_columns, labels.values()))
     return "\n".join(f"{label}{' ' * (width - _columns(label))}  {info[key]}" for key, label in labels.items())
 

@@ -9,21 +9,36 @@ kernel runs in its notebook's folder, and every Chinese edition lives in a folde
     cwd .../zh       -> "zh"
     anything else    -> "en"
 
-Messages keep both texts side by side at the place they are printed, so a change to one
-is seen next to the other::
+Every message a learner reads is written once, in English, and translated when it is printed
+from a gettext message catalog, ``course_utils/locale/<lang>/LC_MESSAGES/course.po`` (compiled to
+``course.mo`` next to it, which is what Python's :mod:`gettext` reads)::
 
-    print(say(f"✅ {name}: correct", f"✅ {name}：正确"))
+    print(tr("{name}: already cached and verified", name=entry.key))
+    # English:  "cifar10: already cached and verified"
+    # Chinese:  "cifar10：已在缓存中，校验通过"   (msgstr "{name}：已在缓存中，校验通过")
+
+The English text, with *named* placeholders, is the catalog's msgid; :func:`tr` translates it first
+and fills the placeholders afterwards, so a translation cannot drift from the values printed. Text
+a lesson passes to a self-check (its name and hint) is translated by :mod:`course_utils.checks` the
+same way. A message missing from the catalog prints in English. ``python -m
+course_utils.tools.translations catalog`` extracts the messages (from ``course_utils/`` and the lessons'
+code cells), merges them into each ``course.po`` and compiles it; see docs/authoring.md.
 
 Only text a learner reads is translated; identifiers, file names, commands and the grade
 log's verdict strings stay English (programs parse them).
 """
 from __future__ import annotations
 
+import gettext
 import os
+from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
 LANG_ENV = "COURSE_LANG"
 LANGUAGES = ("en", "zh")
+DOMAIN = "course"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
 def language() -> str:
@@ -47,13 +62,76 @@ def language() -> str:
                              f"or 'zh' (中文), or unset it to follow the notebook's folder")
         return value
     try:
-        return "zh" if Path.cwd().name == "zh" else "en"
+        return folder_language([Path.cwd()])
     except OSError:   # the working folder was deleted: no edition to follow
         return "en"
 
 
+def folder_language(folders: Iterable[Path | str]) -> str:
+    """The language of an edition by its folder: ``"zh"`` when every folder given is named ``zh``, else ``"en"``.
+
+    :func:`language` applies it to the working folder; the edition tools (``make learner``, ``make student``)
+    apply it to the lessons' folder they read, since they run from the course root.
+
+    Example:
+        >>> folder_language(["notebooks/zh"]), folder_language(["notebooks"])
+        ('zh', 'en')
+    """
+    names = {Path(folder).expanduser().resolve().name for folder in folders}
+    return "zh" if names == {"zh"} else "en"
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> gettext.NullTranslations:
+    """The compiled message catalog of ``lang`` (``locale/<lang>/LC_MESSAGES/course.mo``).
+
+    English is the catalog's source language, so ``"en"`` (or a language without a catalog) gives
+    :class:`gettext.NullTranslations`, which returns every message as written.
+    """
+    if lang == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def tr_in(lang: str, message: str, /, **values: object) -> str:
+    """``message`` translated into ``lang`` (``"en"`` or ``"zh"``), then its ``{placeholders}`` filled.
+
+    For tools that print in the language of the edition they write (:func:`folder_language`) rather
+    than the working folder's; everything else calls :func:`tr`.
+    """
+    text = catalog(lang).gettext(message) if message else message   # gettext("") is the catalog's header
+    return text.format(**values) if values else text
+
+
+def tr(message: str, /, **values: object) -> str:
+    """``message`` (English, the catalog's msgid) in the course's language, with its placeholders filled.
+
+    The placeholders are named and filled by ``str.format`` after translating, so the translation
+    carries the same ``{names}`` (and format specs) as the English. Without values the text is not
+    formatted, so a message with literal braces needs no escaping.
+
+    Example:
+        >>> tr("{n} images in {classes} classes.", n=40, classes=4)   # in notebooks/zh/
+        '4 个类别，共 40 张图像。'
+    """
+    return tr_in(language(), message, **values)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it (yet): a message kept in a table or a
+    default argument is translated later, where it is printed, by :func:`tr` of the variable holding it.
+
+    Example:
+        >>> LABELS = {"Seed": N_("Seed")}     # extracted; printed as tr(LABELS[key])
+    """
+    return message
+
+
 def say(en: str, zh: str) -> str:
     """The text for the current language: ``en`` or ``zh`` (both are given at the call site).
+
+    Deprecated: being replaced by :func:`tr` and the message catalog, file by file; do not use it in
+    new code (``tests/test_catalog.py`` lists the files that still do).
 
     Example:
         >>> say("not answered yet", "尚未作答")   # in English

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from .caching import atomic_write
-from .i18n import say
+from .i18n import tr
 
 
 def build_mnist_mlp(name: str = "mlp"):
@@ -73,8 +73,8 @@ def load_or_train(path: Path | str, train: Callable[[], object]) -> tuple[object
             return keras.models.load_model(path), "loaded"
         except (OSError, ValueError) as err:  # Keras reports a damaged .keras file as a ValueError
             detail = str(err)[:80]
-            print(say(f"{path.name} could not be read ({detail}...); training the model again to replace it.",
-                      f"无法读取 {path.name}（{detail}...）；正在重新训练模型来替换它。"))
+            print(tr("{name} could not be read ({detail}...); training the model again to replace it.",
+                     name=path.name, detail=detail))
             how = "retrained"
     model = train()
     save_model(model, path)

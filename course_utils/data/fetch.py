@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import config
 from ..caching import atomic_write
-from ..i18n import say
+from ..i18n import tr
 from .registry import REGISTRY, RemoteFile, unknown_name
 
 CONNECT_TIMEOUT_S = 5  # fail fast when offline instead of hanging
@@ -79,8 +79,7 @@ def fetch_file(key: str, progress: bool = True, from_origin: bool = True) -> Pat
     if target.exists():
         if hash_matches(target, entry.known_hash):
             return target
-        print(say(f"The cached {target} is corrupt or truncated (checksum mismatch): fetching it again.",
-                  f"缓存中的 {target} 已损坏或不完整（校验和不匹配）：重新获取。"))
+        print(tr("The cached {target} is corrupt or truncated (checksum mismatch): fetching it again.", target=target))
         _remove_bad_file(target)
     ensure_writable(target.parent)
     mirror = config.data_mirror()
@@ -89,15 +88,13 @@ def fetch_file(key: str, progress: bool = True, from_origin: bool = True) -> Pat
         if source.is_file():
             return copy_verified(source, target, entry.known_hash)
         if from_origin:
-            print(say(f"The mirror {mirror} has no {key}; trying the origin instead.",
-                      f"镜像 {mirror} 中没有 {key}；改从原始来源下载。"))
+            print(tr("The mirror {mirror} has no {key}; trying the origin instead.", mirror=mirror, key=key))
         urls = [entry.url] if from_origin else []
         return _download_first(urls, target, entry, progress,
-                               mirror_note=say(f"not in mirror {mirror}", f"镜像 {mirror} 中没有"))
+                               mirror_note=tr("not in mirror {mirror}", mirror=mirror))
     urls = ([mirror + key] if mirror else []) + ([entry.url] if from_origin else [])
     return _download_first(urls, target, entry, progress,
-                           mirror_note="" if from_origin else say("the origin was not asked (from_origin=False)",
-                                                                  "未向原始来源请求（from_origin=False）"))
+                           mirror_note="" if from_origin else tr("the origin was not asked (from_origin=False)"))
 
 
 def ensure_writable(folder: Path) -> None:
@@ -107,14 +104,10 @@ def ensure_writable(folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
             pass
     except OSError as err:
-        raise DataUnavailableError(say(
-            f"The course's data cache {folder} is not writable ({err.strerror or err}). "
-            "Set COURSE_DATA_DIR to a folder you can write to, for example "
-            "`export COURSE_DATA_DIR=$HOME/course-data`, and run again.",
-            f"课程的数据缓存 {folder} 不可写（{err.strerror or err}）。"
-            "请把 COURSE_DATA_DIR 设为一个你有写权限的文件夹，例如 "
-            "`export COURSE_DATA_DIR=$HOME/course-data`，然后重新运行。"
-        )) from err
+        raise DataUnavailableError(tr("The course's data cache {folder} is not writable ({strerror}). Set "
+                                      "COURSE_DATA_DIR to a folder you can write to, for example `export "
+                                      "COURSE_DATA_DIR=$HOME/course-data`, and run again.", folder=folder,
+                                      strerror=err.strerror or err)) from err
 
 
 def copy_verified(source: Path, target: Path, known_hash: str) -> Path:
@@ -126,13 +119,10 @@ def copy_verified(source: Path, target: Path, known_hash: str) -> Path:
     with atomic_write(target) as tmp:   # a failed check leaves no file behind
         shutil.copyfile(source, tmp)
         if not hash_matches(tmp, known_hash):
-            raise ChecksumError(say(
-                f"The mirror's copy {source} does not match its checksum ({known_hash}): it is corrupt "
-                "or a different file. Replace it with a good copy, or unset COURSE_DATA_MIRROR to "
-                "download from the origin.",
-                f"镜像中的副本 {source} 与其校验和（{known_hash}）不匹配：文件已损坏，或者根本是另一个文件。"
-                "请换上一份完好的副本，或者取消设置 COURSE_DATA_MIRROR，改从原始来源下载。"
-            ))
+            raise ChecksumError(tr("The mirror's copy {source} does not match its checksum ({known_hash}): it is "
+                                   "corrupt or a different file. Replace it with a good copy, or unset "
+                                   "COURSE_DATA_MIRROR to download from the origin.", source=source,
+                                   known_hash=known_hash))
     return target
 
 
@@ -145,20 +135,14 @@ def _download_first(urls: list[str], target: Path, entry: RemoteFile, progress: 
             return _download(url, target, entry.known_hash, progress)
         except DataUnavailableError as err:
             failures.append(f"{url}: {err}")
-    raise DataUnavailableError(say(
-        f"Could not obtain {entry.key}.\n"
-        f"  Tried: {'; '.join(failures)}\n"
-        f"  Origin URL: {entry.url}\n"
-        f"  Cache path: {target}\n"
+    raise DataUnavailableError(tr(
+        "Could not obtain {key}.\n"
+        "  Tried: {tried}\n"
+        "  Origin URL: {url}\n"
+        "  Cache path: {target}\n"
         "  Fix: connect to the internet and run again, or set COURSE_DATA_MIRROR to a folder or URL "
-        f"that holds {entry.key} (see the README, 'Offline use and mirrors').",
-        f"无法获取 {entry.key}。\n"
-        f"  已尝试：{'；'.join(failures)}\n"
-        f"  原始 URL：{entry.url}\n"
-        f"  缓存路径：{target}\n"
-        "  解决办法：连上互联网后重新运行，或者把 COURSE_DATA_MIRROR 设为存有 "
-        f"{entry.key} 的文件夹或 URL（见 README.zh.md 的“离线使用与镜像”一节）。"
-    ))
+        "that holds {key} (see the README, 'Offline use and mirrors').",
+        key=entry.key, tried="; ".join(failures), url=entry.url, target=target))
 
 
 def _download(url: str, target: Path, known_hash: str | None, progress: bool) -> Path:
@@ -173,12 +157,9 @@ def _download(url: str, target: Path, known_hash: str | None, progress: bool) ->
     except requests.exceptions.RequestException as err:
         raise DataUnavailableError(_short_reason(err)) from err
     except ValueError as err:  # pooch's checksum mismatch; it has already deleted the download
-        raise ChecksumError(say(
-            f"The file downloaded from {url} does not match its checksum ({known_hash}); it was "
-            "discarded. The download may have been cut short or altered by a proxy: try again.",
-            f"从 {url} 下载的文件与其校验和（{known_hash}）不匹配，已被丢弃。"
-            "下载可能中途断开，或被代理改动过：请重试。"
-        )) from err
+        raise ChecksumError(tr("The file downloaded from {url} does not match its checksum ({known_hash}); it was "
+                               "discarded. The download may have been cut short or altered by a proxy: try again.",
+                               url=url, known_hash=known_hash)) from err
     return Path(path)
 
 
@@ -197,9 +178,6 @@ def _remove_bad_file(path: Path) -> None:
     try:
         path.unlink()
     except OSError as err:
-        raise DataUnavailableError(say(
-            f"{path} is corrupt and cannot be removed ({err.strerror or err}). Delete it by hand, "
-            "or set COURSE_DATA_DIR to a writable folder, and run again.",
-            f"{path} 已损坏且无法删除（{err.strerror or err}）。请手动删除它，"
-            "或者把 COURSE_DATA_DIR 设为一个可写的文件夹，然后重新运行。"
-        )) from err
+        raise DataUnavailableError(tr("{path} is corrupt and cannot be removed ({strerror}). Delete it by hand, or "
+                                      "set COURSE_DATA_DIR to a writable folder, and run again.", path=path,
+                                      strerror=err.strerror or err)) from err

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import config
-from ..i18n import say
+from ..i18n import tr
 from .birds import BIRD_SPECIES, birds_dir, fetch_birds, prepared_birds_problem
 from .fetch import DataUnavailableError, cache_path, fetch_file, file_status
 from .registry import BACKBONES, REGISTRY, backbone_spec, files_of
@@ -65,18 +65,18 @@ def prefetch(datasets: tuple[str, ...] = COURSE_DATASETS, birds: bool = True,
         state = file_status(entry.key)
         fetch_file(entry.key)
         if state == "verified":
-            print(say(f"{entry.key}: already cached and verified", f"{entry.key}：已在缓存中，校验通过"))
+            print(tr("{key}: already cached and verified", key=entry.key))
         else:
-            print(say(f"{entry.key}: fetched and verified", f"{entry.key}：已获取，校验通过"))
+            print(tr("{key}: fetched and verified", key=entry.key))
     if birds:
         folder = fetch_birds()
-        print(say(f"birds: prepared at {folder}", f"birds：已准备好，位于 {folder}"))
+        print(tr("birds: prepared at {folder}", folder=folder))
     for spec in specs:
         from .weights import fetch_imagenet_weights  # imports Keras: only when weights are asked for
 
         path = fetch_imagenet_weights(spec.name)
-        print(say(f"{spec.name}: ImageNet weights verified at {path}", f"{spec.name}：ImageNet 权重校验通过，位于 {path}"))
-    print(say(f"Everything is cached under {config.data_dir()}", f"全部数据都已缓存在 {config.data_dir()}"))
+        print(tr("{name}: ImageNet weights verified at {path}", name=spec.name, path=path))
+    print(tr("Everything is cached under {data_dir}", data_dir=config.data_dir()))
 
 
 def _folder_size(folder) -> int:
@@ -89,7 +89,7 @@ def main() -> int:
     try:
         prefetch(backbones=tuple(BACKBONES))
     except DataUnavailableError as err:  # the message says which file, where from, and what to do
-        print(say(f"Prefetch stopped: {err}", f"预取已中止：{err}"), file=sys.stderr)
+        print(tr("Prefetch stopped: {err}", err=err), file=sys.stderr)
         return 1
     finally:
         print(dataset_status().to_string(index=False))

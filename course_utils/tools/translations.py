@@ -14,12 +14,19 @@ Commands (from the course folder)::
     python -m course_utils.tools.translations status [LESSON ...]   # every stale or untranslated cell; exit 1 if any
     python -m course_utils.tools.translations sync [LESSON ...]     # copy code cells, add/remove/reorder cells
     python -m course_utils.tools.translations apply notebooks/zh/05_x.ipynb cells.json   # a translator's update
+    python -m course_utils.tools.translations catalog               # the message catalog: extract, merge, compile
 
 ``LESSON`` is a lesson's file name or its number (``05``); no lesson means all of them. ``status`` shows, for
 a stale cell, how the English text changed since it was translated (found in the git history) and the English
 text now. ``apply`` reads ``{"<cell id>": "<translated markdown>", ...}``, writes those cells and stamps each
 with the digest of the English cell as it is now: that is how a translator says "this translates the current
 English". ``tests/test_translations.py`` fails while any cell is stale, untranslated or differs in code.
+
+What the code *prints* is translated through the message catalog ``course_utils/locale/zh/LC_MESSAGES/course.po``
+(:mod:`course_utils.tools.catalog`): ``catalog`` extracts the messages from ``course_utils/`` and the lessons' code
+cells, merges them into the ``.po`` (new ones untranslated, changed ones fuzzy) and compiles ``course.mo``;
+``status`` (without lessons named) also lists every catalog entry that needs work. ``tests/test_catalog.py`` fails
+while any does.
 """
 from __future__ import annotations
 
@@ -270,6 +277,31 @@ def sync(english: Path, lessons: list[Path]) -> None:
             print(f"  {path.name}: {len(remaining)} markdown cell(s) to translate or update (see `status`)")
 
 
+def catalog_status(root: Path) -> list:
+    """Print every message catalog entry that needs work (see :func:`course_utils.tools.catalog.catalog_problems`)."""
+    from . import catalog
+
+    found = catalog.catalog_problems(root)
+    for problem in found:
+        print(problem.describe())
+    if found:
+        print(f"{len(found)} catalog entr{'y' if len(found) == 1 else 'ies'} need work: run `catalog`, then translate "
+              "in course_utils/locale/<lang>/LC_MESSAGES/course.po (remove the fuzzy flag once checked), and run "
+              "`catalog` again to compile.\n")
+    else:
+        print("The message catalog is complete: every message the code prints is translated.")
+    return found
+
+
+def update_catalog(root: Path) -> int:
+    """``catalog``: extract, merge and compile, say which files changed, then report what needs work."""
+    from . import catalog
+
+    for path in catalog.update(root):
+        print(f"updated {path.relative_to(root)}")
+    return 1 if catalog_status(root) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.tools.translations", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -278,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("sync", "copy code cells from English; add, drop and reorder cells to match")):
         command = commands.add_parser(name, help=text)
         command.add_argument("lessons", nargs="*", help="lesson file names or numbers (default: all)")
+    commands.add_parser("catalog", help="extract the printed messages, merge them into each course.po, compile "
+                                        "course.mo; then list the entries that need work (exit 1 if any)")
     apply = commands.add_parser("apply", help="write translated markdown cells and stamp them as current")
     apply.add_argument("translation", type=Path, help="notebooks/zh/<lesson>.ipynb")
     apply.add_argument("cells", type=Path, help='JSON file: {"<cell id>": "<translated markdown>", ...}')
@@ -298,11 +332,16 @@ def main(argv: list[str] | None = None) -> int:
         write_notebook(args.translation, nb)
         print(f"{args.translation}: {len(texts)} cell(s) written and stamped as translating the current English")
         return 0
+    if args.command == "catalog":
+        return update_catalog(english.parent)
     lessons = select_lessons(english, args.lessons)
     if args.command == "sync":
         sync(english, lessons)
         return 0
-    return 1 if status(english, lessons) else 0
+    found = status(english, lessons)
+    if not args.lessons:
+        found = catalog_status(english.parent) + found
+    return 1 if found else 0
 
 
 if __name__ == "__main__":
