@@ -171,6 +171,8 @@ def test_advanced_sweep_holds_l2_beside_l2sp_at_the_same_lambdas():
     cfgs = transfer.advanced_configs("mlp", seeds=(0,))
     lams = {m: sorted(c.l2sp_lambda for c in cfgs if c.method == m) for m in ("l2-sp", "l2")}
     assert lams["l2-sp"] == lams["l2"] == sorted(transfer_grid.LAMBDAS)
+    assert "l2" not in {c.method for c in transfer.advanced_configs("cnn")}   # recorded for the MLP only
+    assert "l2" in {c.method for c in transfer.advanced_configs("cnn", methods=("l2",))}
 
 
 def test_paired_gains_are_the_stats_module_paired_table():

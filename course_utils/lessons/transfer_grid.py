@@ -75,9 +75,18 @@ def control_configs(model: str, ns=CONTROL_N, seeds=SEEDS, methods=CONTROL_METHO
     return grid_configs(model, ns, seeds, methods, max_epochs=CONTROL_MAX_EPOCHS)
 
 
+# The recorded advanced sweeps: plain L2 beside L2-SP was run for the MLP only (the CNN's runs did not fit the CPU
+# time of the session that added it).
+ADVANCED_SWEEPS = {"mlp": ("l2-sp", "l2", "joint"), "cnn": ("l2-sp", "joint")}
+
+
 def advanced_configs(model: str, ns=(300,), seeds=SEEDS, lambdas=LAMBDAS, alphas=ALPHAS,
-                     methods=("l2-sp", "l2", "joint")) -> list[RunConfig]:
-    """L2-SP and plain L2 (λ swept, the same values) and joint-objective (α swept) configs, plus plain fine-tuning."""
+                     methods=None) -> list[RunConfig]:
+    """L2-SP and plain L2 (λ swept, the same values) and joint-objective (α swept) configs, plus plain fine-tuning.
+
+    ``methods`` defaults to the recorded sweep of ``model`` (:data:`ADVANCED_SWEEPS`).
+    """
+    methods = ADVANCED_SWEEPS[model] if methods is None else methods
     cfgs = []
     for s in seeds:
         for n in ns:

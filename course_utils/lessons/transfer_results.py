@@ -162,24 +162,34 @@ def plot_near_far(near_gains, far_gains, per_class_near: int = 5, per_class_far:
                   titles=("near: MNIST digits 0-4 → digits 5-9", "far: MNIST digits 0-9 → Fashion-MNIST")):
     """Paired gain over scratch (points, 95 % t interval) against labelled images per class, near and far side by side.
 
+    Both panels share their axes, so the same height is the same gain and the same place on the x axis the
+    same number of images per class.
+
     Args:
         near_gains, far_gains: :func:`paired_gains` tables of one model each.
         per_class_near, per_class_far: the number of classes of each target (N / classes = images per class).
     """
     import matplotlib.pyplot as plt
 
-    axes = axes if axes is not None else plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)[1]
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, sharex=True, layout="constrained")
+    ticks = sorted({int(n // classes) for gains, classes in ((near_gains, per_class_near), (far_gains, per_class_far))
+                    for n in gains["n_train"]})
     for ax, gains, classes, title in zip(axes, (near_gains, far_gains), (per_class_near, per_class_far), titles):
         for i, method in enumerate(METHODS[1:]):
             g = gains[gains["method"] == method].sort_values("n_train")
-            x = g["n_train"] / classes * (1.06 ** (i - 1))   # a small offset per method keeps the bars apart
+            x = g["n_train"] / classes * (1.08 ** (i - 1))   # a small offset per method keeps the bars apart
             ax.errorbar(x, 100 * g["gain"], yerr=[100 * (g["gain"] - g["low"]), 100 * (g["high"] - g["gain"])],
                         fmt="o-", capsize=3, color=COLORS[method], label=method)
-        seeds = int(gains["seeds"].min())
         ax.axhline(0, color=COLORS["scratch"], ls="--", lw=1, label="scratch (gain 0)")
         ax.set_xscale("log")
-        ax.set(title=f"{title} ({seeds} seeds)", xlabel="labelled target images per class (log scale)")
-    axes[0].set_ylabel("test accuracy minus scratch (percentage points)")
-    axes[0].legend(title="bars: 95 % t interval of the paired gain", loc="upper center", bbox_to_anchor=(1.05, -0.18),
-                   ncol=4, fontsize="small", title_fontsize="small")
+        ax.set_xticks(ticks, [f"{t:,}" for t in ticks], rotation=45)
+        ax.minorticks_off()
+        ax.set(title=f"{title} ({int(gains['seeds'].min())} seeds)",
+               xlabel="labelled target images per class (log scale)")
+    axes[0].set_ylabel("test accuracy minus scratch\n(percentage points)")
+    axes[0].set_xlim(0.7, 8000)
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=4, fontsize="small", title_fontsize="small",
+                          title="bars: 95 % t interval of the paired gain (method minus scratch, same seed)")
     return axes
