@@ -96,6 +96,7 @@ def test_collect_names_each_copy_by_its_learner(tmp_path):
         (homes / user / "dl-course" / "05_weight_transfer.ipynb").write_text(text)
         (homes / user / "dl-course" / "06_augmentation.ipynb").write_text("other lesson")
     (homes / "jupyter-chen").mkdir()   # never clicked the link
+    (homes / "ubuntu" / "dl-course").mkdir(parents=True)   # the machine's admin account, no learner
     rows = hub.collect(5, homes, tmp_path / "collected")
     assert [(row.user, row.target and row.target.relative_to(tmp_path).as_posix()) for row in rows] == [
         ("ada", "collected/ada/05_weight_transfer.ipynb"), ("ben", "collected/ben/05_weight_transfer.ipynb"),
@@ -103,6 +104,8 @@ def test_collect_names_each_copy_by_its_learner(tmp_path):
     assert (tmp_path / "collected" / "ben" / "05_weight_transfer.ipynb").read_text() == "b"
     with pytest.raises(hub.HubError):
         hub.collect(5, homes, homes / "jupyter-ada" / "grading")
+    assert [row.user for row in hub.collect(5, homes, tmp_path / "all", strip_prefix="")] == [
+        "jupyter-ada", "jupyter-ben", "jupyter-chen", "ubuntu"]
 
 
 def test_one_machine_and_kubernetes_configurations_give_learners_the_same_settings():
@@ -533,7 +536,7 @@ def test_a_class_on_a_real_hub(tmp_path_factory, request):
         # The instructor collects lesson 0 from every home folder and grades the collection.
         collected = tmp / "collected"
         subprocess.run([sys.executable, "-m", "course_utils.tools.hub", "collect", "0", "--homes",
-                        str(tmp / "home"), "--out", str(collected)], check=True, cwd=ROOT)
+                        str(tmp / "home"), "--strip-prefix", "", "--out", str(collected)], check=True, cwd=ROOT)
         grading_env = dict(os.environ, COURSE_DATA_MIRROR=str(data), COURSE_DATA_DIR=str(tmp / "instructor-cache"))
         subprocess.run([sys.executable, "-m", "course_utils.tools.grade", str(collected), "--out",
                         str(tmp / "grades.csv"), "--profile", "smoke"], check=True, cwd=ROOT, env=grading_env)

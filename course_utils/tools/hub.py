@@ -167,8 +167,9 @@ def collect(lesson: int, homes: Path, out: Path, folder: str = DEFAULT_FOLDER, l
     """Copy ``<home>/<folder>/[zh/]NN_*.ipynb`` of every home folder under ``homes`` into ``<out>/<user>/``.
 
     ``make grade SUBMISSIONS=<out>`` then grades one notebook per learner, its ``submission`` column starting with
-    the user's name. Only the learners' files are read; a learner without the lesson gets a row with
-    ``target=None``. ``users`` limits the collection to those names.
+    the user's name. Only home folders whose names start with ``strip_prefix`` count (The Littlest JupyterHub names
+    its learners' accounts ``jupyter-<user>``; ``""`` takes every folder). Only the learners' files are read; a
+    learner without the lesson gets a row with ``target=None``. ``users`` limits the collection to those names.
     """
     if lang not in EDITIONS:
         raise HubError(f"unknown edition {lang!r}: use one of {', '.join(EDITIONS)}")
@@ -179,7 +180,12 @@ def collect(lesson: int, homes: Path, out: Path, folder: str = DEFAULT_FOLDER, l
     if any(out.resolve() == home.resolve() or home.resolve() in out.resolve().parents for home in homes.iterdir()):
         raise HubError(f"{out} lies inside a learner's home folder: collect into a folder of your own")
     found: list[Collected] = []
-    for home in sorted(p for p in homes.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    learner_homes = sorted(p for p in homes.iterdir() if p.is_dir() and not p.name.startswith(".")
+                           and p.name.startswith(strip_prefix))   # other accounts (e.g. the admin's) are no learners
+    if not learner_homes:
+        raise HubError(f"no home folder in {homes} starts with {strip_prefix!r}: where home folders are named by "
+                       "user alone (Kubernetes, a test hub), give --strip-prefix ''")
+    for home in learner_homes:
         user = user_name(home, strip_prefix)
         if users and user not in users:
             continue
