@@ -9,12 +9,19 @@ placeholder ``{name!r:spec}`` in both texts, the name taken from the expression 
 variable, an expression only the Chinese uses, an existing different translation) is listed and left as is::
 
     python -m course_utils.tools.say_to_catalog course_utils/data/fetch.py [...]      # --dry-run: list only
+
+With ``--lessons`` it converts lessons' code cells instead (the English lesson and its zh twin identically):
+a check's name or hint written as an f-string, and a ``print`` with English words, become
+``i18n.tr("... {name} ...", name=value)`` (``from course_utils import i18n`` is added to the import cell)::
+
+    python -m course_utils.tools.say_to_catalog --lessons notebooks/06_data_augmentation.ipynb
 """
 from __future__ import annotations
 
 import argparse
 import ast
 import keyword
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,21 +43,36 @@ class Conversion:
     translation: str
 
 
+GENERIC_METHODS = {"min", "max", "mean", "std", "sum", "to_dict", "tolist", "upper", "lower", "nunique", "round",
+                   "item", "ravel", "size"}
+GENERIC_ATTRIBUTES = {"iloc", "loc", "values", "T"}
+
+
 def _base_name(expr: ast.expr) -> str:
     if isinstance(expr, ast.Name):
-        return expr.id
+        return expr.id.lower()
     if isinstance(expr, ast.Attribute):
         if expr.attr == "__name__":
             return _base_name(expr.value.func if isinstance(expr.value, ast.Call) else expr.value) + "_name"
-        return expr.attr
+        if expr.attr in GENERIC_ATTRIBUTES:
+            return _base_name(expr.value)
+        return expr.attr.lower()
     if isinstance(expr, ast.Call):
         func = expr.func
         if isinstance(func, ast.Name) and func.id == "len" and expr.args:
             return "n_" + _base_name(expr.args[0])
+        if isinstance(func, ast.Name) and func.id in ("int", "float", "str", "abs", "round") and expr.args:
+            return _base_name(expr.args[0])
         if isinstance(func, ast.Attribute) and func.attr == "join" and expr.args:
             return _base_name(expr.args[0])
+        if isinstance(func, ast.Attribute) and func.attr in GENERIC_METHODS:
+            receiver = _base_name(func.value)
+            return receiver if func.attr in ("tolist", "to_dict", "ravel", "item") else f"{receiver}_{func.attr}"
         return _base_name(func)
     if isinstance(expr, ast.Subscript):
+        key = expr.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier():
+            return key.value
         return _base_name(expr.value)
     if isinstance(expr, ast.BoolOp):
         return _base_name(expr.values[0])
@@ -64,6 +86,37 @@ def _clean(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
+# placeholder names a translator reads more easily than the ones derived from the expression
+PREFERRED = {
+    "int(np.sum(y_pred != y_test))": "n_wrong",
+    "'keeps' if BN_OBEYS_TRAINING_FALSE else 'overrides'": "behaviour",
+    "'keeps' if fit_keeps_training_false else 'overrides'": "behaviour",
+    "' (includes 0: not resolved)' if gap_low <= 0 <= gap_high else ''": "note",
+    "kept_band[0]": "kept_low", "kept_band[1]": "kept_high",
+    "recorded['seed'].nunique()": "n_seeds",
+    "table.groupby(['model', 'n_train'])['count'].min().to_dict()": "seeds",
+    "near.groupby(['n_train', 'method']).size().min()": "seeds",
+    "kind.upper()": "model",
+    "info['Python']": "version",
+    "fashion_blind.mean()": "fashion_share", "ink_in_blind_strip.mean()": "digit_share",
+    "batch.ravel().round(3).tolist()": "values",
+    "scratch_table['test accuracy'].min()": "low", "scratch_table['test accuracy'].max()": "high",
+    "cu.get_profile()": "profile",
+    "len(base_model.layers) - 1": "last",
+    "dense_params // cnn.get_layer('conv1').count_params()": "ratio",
+    "time.perf_counter() - start": "seconds",
+    "{seed: round(d, 3) for seed, d in diff.items()}": "per_seed",
+    "shared_model.get_layer('hidden') is donor.get_layer('hidden')": "same",
+    "returned is batch": "same",
+    "accuracy(donor, x_src_test, y_src_test)": "donor_acc_after",
+    "stats.expected_false_exclusions(len(paired))": "chance", "stats.expected_false_exclusions(n_intervals)": "chance",
+    "len(demo_history.history['val_loss'])": "stopped_at",
+    "cu.data_mirror() or 'none: files come from their original websites'": "mirror",
+    "birds.fetch_birds()": "folder", "cu.data_dir()": "folder",
+    "keras.__version__": "keras_version",
+}
+
+
 class Placeholders:
     """Expression source -> placeholder name, shared by the English and the Chinese text of one call."""
 
@@ -75,7 +128,7 @@ class Placeholders:
         if source not in self.names:
             if not create:
                 raise Unconvertible(f"the Chinese text uses {source!r}, the English does not")
-            base = _clean(_base_name(expr))
+            base = PREFERRED.get(source) or _clean(_base_name(expr))
             name, n = base, 2
             while name in self.names.values():
                 name, n = f"{base}{n}", n + 1
@@ -206,6 +259,31 @@ def conversions(source: bytes, where: str) -> tuple[list[Conversion], list[str]]
     return found, skipped
 
 
+def zh_keyword_conversions(source: bytes) -> list[Conversion]:
+    """``exercise(..., hint="en", hint_zh="zh", recipe=..., recipe_zh=...)``: each ``X_zh=`` keyword whose ``X=`` is
+    a string literal is removed, and its text recorded as the translation of ``X``'s (the catalog holds it now)."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    found = []
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        keywords = {k.arg: k for k in call.keywords}
+        for i, keyword_zh in enumerate(call.keywords):
+            if not (keyword_zh.arg and keyword_zh.arg.endswith("_zh")):
+                continue
+            english = keywords.get(keyword_zh.arg[:-3])
+            if english is None or not all(isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
+                                          for k in (english, keyword_zh)):
+                continue
+            before = call.keywords[i - 1].value if i else call.args[-1]
+            start = _offset(lines, before.end_lineno, before.end_col_offset)
+            end = _offset(lines, keyword_zh.value.end_lineno, keyword_zh.value.end_col_offset)
+            if english.value.value.strip():
+                found.append(Conversion(start, end, "", english.value.value.strip(), keyword_zh.value.value.strip()))
+    return found
+
+
 def rewrite(source: bytes, found: list[Conversion]) -> bytes:
     for item in sorted(found, key=lambda c: c.start, reverse=True):
         source = source[:item.start] + item.code.encode("utf-8") + source[item.end:]
@@ -237,7 +315,15 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
+    parser.add_argument("--zh-keywords", action="store_true",
+                        help="also move X_zh= keyword texts (exercise hints and recipes) into the catalog")
+    parser.add_argument("--lessons", action="store_true",
+                        help="the files are English lessons: wrap their f-string check names and hints and their "
+                             "English prints in i18n.tr(...), in the lesson and its zh twin alike")
     args = parser.parse_args(argv)
+    if args.lessons:
+        print("\n".join(convert_lessons(args.files, args.dry_run)))
+        return 0
 
     from ..config import repo_root
     from . import catalog
@@ -248,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.files:
         source = path.read_bytes()
         found, skipped = conversions(source, str(path))
+        if args.zh_keywords:
+            found += zh_keyword_conversions(source)
         notes.extend(skipped)
         for item in found:
             if pairs.setdefault(item.msgid, item.translation) != item.translation:
@@ -277,6 +365,157 @@ def main(argv: list[str] | None = None) -> int:
         catalog.po_path(root, lang).write_bytes(catalog.po_text(entries))
     catalog.update(root)
     return 0
+
+
+
+# --- lessons: what their code cells print ---------------------------------------------------------------------
+CHECKS = {"check_at_least", "check_at_most", "check_between", "check_true"}
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+class _TranslateBranches(ast.NodeTransformer):
+    """``'keeps' if x else 'overrides'`` -> ``i18n.tr('keeps') if x else i18n.tr('overrides')`` (words a learner reads)."""
+
+    @staticmethod
+    def _wrap(node: ast.expr) -> ast.expr:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and ENGLISH_WORD.search(node.value):
+            return ast.Call(ast.Attribute(ast.Name("i18n"), "tr"), [node], [])
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        self.generic_visit(node)
+        node.body, node.orelse = self._wrap(node.body), self._wrap(node.orelse)
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        self.generic_visit(node)
+        node.values = [self._wrap(value) for value in node.values]
+        return node
+
+
+def _pieces_of_args(args: list[ast.expr], placeholders: Placeholders) -> tuple[list[tuple[bool, str]], bool]:
+    """print()'s arguments as one text (joined by spaces, as print does), non-strings as placeholders."""
+    pieces: list[tuple[bool, str]] = []
+    for i, arg in enumerate(args):
+        if i:
+            pieces.append((False, " "))
+        if isinstance(arg, (ast.Constant, ast.JoinedStr)) and (not isinstance(arg, ast.Constant)
+                                                                or isinstance(arg.value, str)):
+            pieces.extend(_template(arg, placeholders, english=True)[0])
+        else:
+            pieces.append((True, "{" + placeholders.name(arg, create=True) + "}"))
+    return pieces, any(is_field for is_field, _ in pieces)
+
+
+def _tr_call(pieces, formatted, placeholders: Placeholders, column: int) -> tuple[str, str]:
+    msgid = _join(pieces, formatted)
+    values = {}
+    for source, name in placeholders.names.items():
+        expr = _TranslateBranches().visit(ast.parse(source, mode="eval").body)
+        values[name] = ast.unparse(expr)
+    return render("i18n.tr(", msgid, values, column), msgid
+
+
+def lesson_cell_conversions(code: str) -> tuple[list[Conversion], list[str]]:
+    """The check names and hints written as f-strings, and the prints with English words, of one code cell."""
+    lines = code.encode("utf-8").splitlines(keepends=True)
+    tree = ast.parse(code)
+    found, notes = [], []
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        name = getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+        targets: list[list[ast.expr]] = []
+        if name in CHECKS:
+            targets = [[node] for node in call.args[:1] + [k.value for k in call.keywords if k.arg == "hint"]
+                       if isinstance(node, ast.JoinedStr)]
+        elif name == "print" and call.args and not any(k.arg == "sep" for k in call.keywords):
+            if any(isinstance(a, ast.Call) and getattr(a.func, "attr", None) == "tr" for a in call.args):
+                continue
+            targets = [call.args]
+        for args in targets:
+            placeholders = Placeholders()
+            try:
+                pieces, formatted = _pieces_of_args(args, placeholders)
+            except Unconvertible as err:
+                notes.append(f"line {args[0].lineno}: {err}")
+                continue
+            if not ENGLISH_WORD.search("".join(text for is_field, text in pieces if not is_field)):
+                continue
+            column = len(lines[args[0].lineno - 1][:args[0].col_offset].decode("utf-8"))
+            code_text, msgid = _tr_call(pieces, formatted, placeholders, column)
+            start = _offset(lines, args[0].lineno, args[0].col_offset)
+            end = _offset(lines, args[-1].end_lineno, args[-1].end_col_offset)
+            found.append(Conversion(start, end, code_text, msgid, ""))
+    return found, notes
+
+
+def add_i18n_import(code: str) -> str:
+    """Add ``i18n`` to the lesson's ``from course_utils import ...`` line (or a line of its own)."""
+    lines = code.split("\n")
+    for i, line in enumerate(lines):
+        match = re.fullmatch(r"from course_utils import ([\w, ]+)", line)
+        if match and " as " not in line:
+            names = [n.strip() for n in match.group(1).split(",")]
+            if "i18n" in names:
+                return code
+            new = "from course_utils import " + ", ".join(sorted(names + ["i18n"]))
+            if len(new) <= WIDTH:
+                lines[i] = new
+            else:
+                lines.insert(i + 1, "from course_utils import i18n")
+            return "\n".join(lines)
+    raise Unconvertible("no `from course_utils import ...` line in the import cell")
+
+
+def convert_lessons(paths: list[Path], dry_run: bool) -> list[str]:
+    """Convert the code cells of English lessons and write the same code into their zh twins."""
+    from .catalog import notebook_code
+    from .translations import read_notebook, source_of, translation_folder, write_notebook
+
+    notes = []
+    for path in paths:
+        english = read_notebook(path)
+        twin_path = translation_folder(path.parent) / path.name
+        twin = read_notebook(twin_path)
+        twin_cells = {cell.get("id"): cell for cell in twin["cells"]}
+        blanked = dict(notebook_code(path))
+        changed = 0
+        needs_import = False
+        for cell in english["cells"]:
+            if cell["cell_type"] != "code" or cell.get("id") == "colab-setup":
+                continue
+            source = source_of(cell)
+            try:
+                found, cell_notes = lesson_cell_conversions(blanked[cell["id"]])
+            except SyntaxError:
+                continue
+            notes.extend(f"{path.name}#{cell['id']} {note}" for note in cell_notes)
+            if not found:
+                continue
+            new = rewrite(source.encode("utf-8"), found).decode("utf-8")
+            for item in found:
+                print(f"{path.name}#{cell['id']}: {item.code}")
+            twin_cell = twin_cells.get(cell["id"])
+            if twin_cell is None or source_of(twin_cell) != source:
+                notes.append(f"{path.name}#{cell['id']}: the zh twin's code differs: run `translations sync` first")
+                continue
+            for target in (cell, twin_cell):
+                target["source"] = new.splitlines(keepends=True)
+            changed += 1
+            needs_import = True
+        if needs_import:
+            for cell in english["cells"]:
+                source = source_of(cell)
+                if cell["cell_type"] == "code" and "import course_utils as cu" in source:
+                    new = add_i18n_import(source)
+                    for target in (cell, twin_cells[cell["id"]]):
+                        target["source"] = new.splitlines(keepends=True)
+        print(f"{path}: {changed} cell(s) converted")
+        if not dry_run and changed:
+            write_notebook(path, english)
+            write_notebook(twin_path, twin)
+    return notes
 
 
 if __name__ == "__main__":
