@@ -3,13 +3,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from course_utils import augmentation as aug
 from course_utils import plots
-from course_utils.runs import stratified_sample, summarize_runs
+from course_utils.runs import stratified_sample
 from conftest import need_shared_mirror
+
+LESSON_6 = Path(__file__).resolve().parents[1] / "notebooks" / "06_data_augmentation.ipynb"
 
 
 def _layers():
@@ -20,7 +26,7 @@ def _layers():
         "rotation": layers.RandomRotation(0.1, fill_mode="constant", seed=1),
         "zoom": layers.RandomZoom(0.2, fill_mode="constant", seed=1),
         "translation": layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=1),
-        "contrast": layers.RandomContrast(0.5, value_range=(0, 1), seed=1),
+        "contrast": layers.RandomContrast((0.5, 0.5), value_range=(0, 1), seed=1),
     }
 
 
@@ -103,14 +109,64 @@ def test_augmented_views_puts_the_original_first(batch):
     assert not np.allclose(views[1:], batch[0])
 
 
-def test_summarize_runs_gives_mean_sd_and_count():
-    rows = [{"condition": "a", "test_accuracy": v} for v in (0.8, 0.9, 1.0)] + \
-           [{"condition": "b", "test_accuracy": 0.5}]
-    table = summarize_runs(rows)
-    assert table.loc["a", "test_accuracy mean"] == pytest.approx(0.9)
-    assert table.loc["a", "test_accuracy std"] == pytest.approx(0.1)
-    assert table.loc["a", "test_accuracy count"] == 3 and table.loc["b", "test_accuracy count"] == 1
-    assert np.isnan(table.loc["b", "test_accuracy std"])   # one run: spread unknown, not zero
+def test_summary_table_gives_mean_sd_as_spread_and_count_per_metric():
+    rows = [{"condition": "a", "test_accuracy": v, "gap": 0.1} for v in (0.8, 0.9, 1.0)] + \
+           [{"condition": "b", "test_accuracy": 0.5, "gap": 0.2}]
+    table = aug.summary_table(rows, ("test_accuracy", "gap"))
+    assert table.loc["a", ("test_accuracy", "mean")] == pytest.approx(0.9)
+    assert table.loc["a", ("test_accuracy", "sd")] == pytest.approx(0.1)
+    assert table.loc["a", ("test_accuracy", "count")] == 3 and table.loc["b", ("gap", "count")] == 1
+    assert np.isnan(table.loc["b", ("test_accuracy", "sd")])   # one run: spread unknown, not zero
+
+
+@pytest.mark.parametrize("factor, low, high", [((0.5, 0.5), 0.5, 1.5), (0.5, 1.0, 1.5), ((0.2, 0.5), 0.8, 1.5)])
+def test_keras_behaviour_random_contrast_factor_range(factor, low, high):
+    """Lesson 6: a single number f gives contrast factors in [1, 1 + f] (not [1 - f, 1 + f] as documented);
+    the pair (a, b) gives [1 - a, 1 + b]. Measured on Keras 3.10.0 and 3.15.1."""
+    from keras import layers
+
+    measured = aug.contrast_factors(layers.RandomContrast(factor, value_range=(0, 1), seed=0), n=400)
+    assert measured.min() >= low - 1e-3 and measured.max() <= high + 1e-3
+    assert measured.min() < low + 0.05 and measured.max() > high - 0.05, "the draws should cover the range"
+
+
+def test_contrast_factors_reads_a_known_factor():
+    import keras
+
+    class Scale(keras.layers.Layer):       # contrast times 2 around the mean 0.5, for every image
+        def call(self, x, training=False):
+            return (x - 0.5) * 2.0 + 0.5
+
+    assert aug.contrast_factors(Scale(), n=3) == pytest.approx([2.0, 2.0, 2.0])
+
+
+def _parameter_cell_full_profile() -> dict:
+    """The lesson's parameter cell, run with ``cu.by_profile`` returning the full-profile value."""
+    cells = json.loads(LESSON_6.read_text(encoding="utf-8"))["cells"]
+    source = next("".join(c["source"]) for c in cells
+                  if c["cell_type"] == "code" and re.search(r"^N_TRAIN = ", "".join(c["source"]), re.M))
+
+    class FullProfile:
+        by_profile = staticmethod(lambda full, smoke: full)
+
+    namespace = {"cu": FullProfile()}
+    exec(source, namespace)
+    return namespace
+
+
+def test_recorded_experiment_uses_the_lessons_parameters():
+    """``python -m course_utils.tools.augmentation_runs`` repeats lesson 6 with its full-profile settings."""
+    from course_utils.tools import augmentation_runs as tool
+
+    lesson = _parameter_cell_full_profile()
+    for name in ("N_TRAIN", "N_VAL", "N_TEST", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE"):
+        assert lesson[name] == aug.FULL_PROFILE[name], name
+    assert (tool.N_TRAIN, tool.N_VAL, tool.N_TEST, tool.VAL_SEED) == tuple(
+        aug.FULL_PROFILE[k] for k in ("N_TRAIN", "N_VAL", "N_TEST", "VAL_SEED"))
+    code = "\n".join("".join(c["source"]) for c in json.loads(LESSON_6.read_text(encoding="utf-8"))["cells"]
+                     if c["cell_type"] == "code")
+    assert f"runs.stratified_sample(y_fashion, N_VAL, seed={aug.FULL_PROFILE['VAL_SEED']})" in code
+    assert "aug.train_and_score(condition, seed, train, (x_val, y_val), (x_test, y_test), EPOCHS, BATCH_SIZE," in code
 
 
 def test_plots_return_labelled_axes(batch):
@@ -161,17 +217,6 @@ def test_one_epoch_of_an_unaugmented_dataset_gives_the_data_back(batch):
     assert np.array_equal(images, batch) and np.array_equal(got, labels)
 
 
-def test_paired_interval_is_the_student_t_interval_and_the_verdict_follows_it():
-    mean, low, high = aug.paired_interval([-0.012, -0.009, -0.015])     # sd 0.003, n = 3, t(0.975, 2) = 4.303
-    assert mean == pytest.approx(-0.012)
-    assert high - mean == pytest.approx(mean - low) == pytest.approx(4.303 * 0.003 / np.sqrt(3), rel=1e-3)
-    assert aug.verdict(low, high) == "hurt"
-    assert aug.verdict(*aug.paired_interval([0.02, 0.025, 0.03])[1:]) == "helped"
-    assert aug.verdict(*aug.paired_interval([0.02, -0.01, 0.01])[1:]) == "made no clear difference"
-    with pytest.raises(ValueError, match="at least two"):
-        aug.paired_interval([0.01])
-
-
 def test_late_gain_and_flat_from_read_a_curve():
     rising_then_flat = np.concatenate([np.linspace(0.5, 0.8, 12), np.full(38, 0.8)])
     still_rising = np.linspace(0.5, 0.8, 50)
@@ -207,7 +252,7 @@ def test_recorded_runs_round_trip_resume_and_table(tmp_path, monkeypatch):
     csv = tmp_path / "runs.csv"
     for row in _rows()[:4]:
         runs_cli.append_row(csv, row)
-    back = runs_cli.read_rows(csv)
+    back = aug.read_runs(csv)
     assert len(back) == 4 and back[1]["val_curve"] == [0.6] * 10 + [0.7] * 10
 
     trained = []
@@ -224,3 +269,7 @@ def test_recorded_runs_round_trip_resume_and_table(tmp_path, monkeypatch):
     assert "0.810 ± 0.010" in control and "(control)" in control and "+0.3000" in control   # late gain 0.8 - 0.5
     assert "-0.013 [-0.028, +0.001]" in flip and "made no clear difference" in flip      # t interval, n = 3
     assert "n = 3 seeds" in lines[-1] and "20 epochs" in lines[-1]
+    assert "1 paired intervals" in lines[-1] and "0.05 of them would exclude 0 by chance alone" in lines[-1]
+    summary = aug.recorded_table(aug.read_runs(csv))
+    assert summary.loc["flip + shift", "verdict"] == "made no clear difference"
+    assert summary.loc["flip + shift", "gain"] == pytest.approx(-0.013333, abs=1e-6)

@@ -5,20 +5,31 @@
   small CNN, the augmentations the lesson measures and one seeded run. They live here so that the lesson
   (which prints their source) and ``python -m course_utils.tools.augmentation_runs`` (the recorded
   experiment) train exactly the same model.
-* :func:`paired_interval`, :func:`verdict`, :func:`late_gain`, :func:`flat_from`, :func:`per_seed_table`:
-  reading the runs (paired t interval over seeds, whether a learning curve still rises, each seed's gap).
+* :func:`contrast_factors`: the contrast factor a ``RandomContrast`` layer actually draws, measured.
+* :func:`summary_table`, :func:`late_gain`, :func:`flat_from`, :func:`per_seed_table`, :func:`read_runs`,
+  :func:`recorded_table`: reading the runs (spread and t interval per condition, whether a learning curve
+  still rises, each seed's gap, the recorded experiment's CSV and its paired comparisons). Every interval
+  and verdict comes from :mod:`course_utils.stats`, the course's one statistics module.
 * :func:`augmented_dataset`, :func:`one_epoch`: augmentation in the ``tf.data`` input pipeline.
 
-The training subsets and run summaries come from :mod:`course_utils.runs` (shared with lesson 5), the
-learning curves from :func:`course_utils.plots.plot_mean_curves`.
+The training subsets come from :mod:`course_utils.runs` (shared with lesson 5), the learning curves
+from :func:`course_utils.plots.plot_mean_curves`.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from ..runs import paired_interval, verdict  # noqa: F401  (lesson 6 calls them as aug.paired_interval)
+from .. import stats
+
+#: The lesson's full-profile sizes and settings (its parameter cell), which the recorded experiment
+#: (``python -m course_utils.tools.augmentation_runs``) repeats; ``tests/test_augmentation.py`` checks
+#: that they still equal the lesson's.
+FULL_PROFILE = {"N_TRAIN": 1_000, "N_VAL": 1_000, "N_TEST": 10_000, "VAL_SEED": 1000, "EPOCHS": 50,
+                "BATCH_SIZE": 32, "LEARNING_RATE": 1e-3}
 
 
 def augmented_views(layer, image: np.ndarray, n: int) -> np.ndarray:
@@ -67,6 +78,25 @@ def plot_views(views: dict[str, np.ndarray], title: str, value_max: float = 1.0,
                              "original" if col == 0 else f"view {col}", fontsize=8)
     fig.suptitle(title, fontweight="bold")
     return axes
+
+
+def contrast_factors(layer, n: int = 500) -> np.ndarray:
+    """The contrast factor ``layer`` (a ``RandomContrast`` for images in [0, 1]) applied to each of ``n`` images.
+
+    Each test image is two-tone (half its pixels 0.4, half 0.6: mean 0.5, sd 0.1), so that scaling the
+    contrast by any factor up to 5 stays inside [0, 1] and is not clipped; the factor is then the image's
+    standard deviation after the layer divided by its standard deviation before.
+
+    Example:
+        >>> from keras import layers
+        >>> f = contrast_factors(layers.RandomContrast((0.5, 0.5), value_range=(0, 1), seed=0))
+        >>> bool(f.min() >= 0.5 and f.max() <= 1.5)
+        True
+    """
+    image = np.full((16, 16, 1), 0.4, dtype="float32")
+    image[:, 8:] = 0.6
+    out = np.asarray(layer(np.repeat(image[None], n, axis=0), training=True))
+    return out.reshape(n, -1).std(axis=1) / image.std()
 
 
 # --- The lesson's experiment: a small CNN on 1,000 Fashion-MNIST images, with and without augmentation ---
@@ -154,6 +184,18 @@ def train_and_score(condition: str, seed: int, train, val, test, epochs: int, ba
 
 # --- Reading the runs ---
 
+def summary_table(runs, metrics: Sequence[str], by: str = "condition"):
+    """Per ``by`` group and metric: mean, sd (spread over the runs) and count, from :func:`course_utils.stats.summarize`.
+
+    The columns are ``(metric, "mean" | "sd" | "count")``; the sd says how much runs differ, it is not
+    the uncertainty of the mean (for that, compare conditions paired, per seed).
+    """
+    import pandas as pd
+
+    parts = {m: stats.summarize(runs, by, metric=m).set_index(by)[["mean", "sd", "count"]] for m in metrics}
+    return pd.concat(parts, axis=1)
+
+
 def late_gain(curve, last: int = 10) -> float:
     """How much a (mean) learning curve still rose at the end: mean of its last ``last`` epochs minus the ``last`` before.
 
@@ -187,6 +229,46 @@ def per_seed_table(runs, baseline: str = "none"):
     gap = runs.pivot(index="seed", columns="condition", values="gap")
     ratio = gap.drop(columns=baseline).div(gap[baseline], axis=0).add_prefix("gap ratio ")
     return pd.concat([test, gap.add_prefix("gap "), ratio], axis=1)
+
+
+# --- The recorded experiment's CSV (written by ``python -m course_utils.tools.augmentation_runs``) ---
+
+def read_runs(csv) -> list[dict]:
+    """The runs recorded in ``csv`` (none if it does not exist), each ``val_curve`` decoded to a list."""
+    import pandas as pd
+
+    csv = Path(csv)
+    if not csv.exists():
+        return []
+    rows = pd.read_csv(csv).to_dict("records")
+    for row in rows:
+        row["val_curve"] = json.loads(row["val_curve"])
+    return rows
+
+
+def recorded_table(runs, baseline: str = "none"):
+    """One row per condition: mean ± sd (spread) of clean-train and test accuracy and of the gap, the paired
+    test difference from ``baseline`` with its t interval and verdict (:func:`course_utils.stats.paired_table`),
+    the late gain of the mean validation curve and the seconds per run.
+
+    Args:
+        runs: rows as :func:`read_runs` returns them (or a DataFrame with the same columns).
+    """
+    import pandas as pd
+
+    runs = pd.DataFrame(runs)
+    runs = runs.assign(gap=runs["train_accuracy"] - runs["test_accuracy"])
+    paired = stats.paired_table(runs, "condition", "test_accuracy", baseline=baseline).set_index("condition")
+    rows = []
+    for condition, group in runs.groupby("condition", sort=False):
+        row = {"condition": condition, "seeds": group["seed"].nunique()}
+        for metric in ("train_accuracy", "test_accuracy", "gap", "seconds"):
+            row[f"{metric} mean"], row[f"{metric} sd"] = group[metric].mean(), group[metric].std(ddof=1)
+        if condition != baseline:
+            row.update(paired.loc[condition, ["gain", "low", "high", "verdict"]].to_dict())
+        row["late gain"] = late_gain(np.mean(np.stack(group["val_curve"].to_list()), axis=0))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("condition")
 
 
 # --- Augmentation in the tf.data input pipeline ---

@@ -17,10 +17,10 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
+from ..lessons.augmentation import FULL_PROFILE, read_runs, recorded_table
 
 # The lesson's full-profile sizes (its parameter cell): training, validation and test images.
-N_TRAIN, N_VAL, N_TEST, VAL_SEED = 1_000, 1_000, 10_000, 1000
+N_TRAIN, N_VAL, N_TEST, VAL_SEED = (FULL_PROFILE[k] for k in ("N_TRAIN", "N_VAL", "N_TEST", "VAL_SEED"))
 
 
 def fashion_split(seed: int):
@@ -37,18 +37,6 @@ def fashion_split(seed: int):
     return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), test
 
 
-def read_rows(csv: Path) -> list[dict]:
-    """The rows recorded in ``csv`` (none if it does not exist), each val_curve decoded."""
-    import pandas as pd
-
-    if not csv.exists():
-        return []
-    rows = pd.read_csv(csv).to_dict("records")
-    for row in rows:
-        row["val_curve"] = json.loads(row["val_curve"])
-    return rows
-
-
 def append_row(csv: Path, row: dict) -> None:
     """Append one run to ``csv`` (header written on first use)."""
     import pandas as pd
@@ -59,45 +47,45 @@ def append_row(csv: Path, row: dict) -> None:
 
 def run(conditions: list[str], seeds: list[int], epochs: int, csv: Path) -> None:
     """Train every (seed, condition) not yet in ``csv`` and append it."""
-    from ..lessons.augmentation import train_and_score
+    from ..lessons import augmentation
 
-    done = {(r["condition"], int(r["seed"]), int(r["epochs"])) for r in read_rows(csv)}
+    done = {(r["condition"], int(r["seed"]), int(r["epochs"])) for r in read_runs(csv)}
     for seed in seeds:
         train, val, test = fashion_split(seed)
         for condition in conditions:
             if (condition, seed, epochs) in done:
                 continue
-            row = train_and_score(condition, seed, train, val, test, epochs)
+            row = augmentation.train_and_score(condition, seed, train, val, test, epochs,
+                                               FULL_PROFILE["BATCH_SIZE"], FULL_PROFILE["LEARNING_RATE"])
             append_row(csv, row)
             print(f"seed {seed} {condition:>12}: test {row['test_accuracy']:.3f} train {row['train_accuracy']:.3f} "
                   f"({row['seconds']:.0f} s)", flush=True)
 
 
 def table(csv: Path, baseline: str = "none") -> str:
-    """Mean ± sd per condition, and each condition's paired difference in test accuracy from ``baseline``."""
-    import pandas as pd
+    """The recorded runs as a Markdown table (:func:`course_utils.lessons.augmentation.recorded_table`)."""
+    from .. import stats
 
-    from ..lessons.augmentation import late_gain
-    from ..runs import paired_interval, verdict
-
-    runs = pd.DataFrame(read_rows(csv))
-    runs["gap"] = runs["train_accuracy"] - runs["test_accuracy"]
-    test = runs.pivot(index="seed", columns="condition", values="test_accuracy")
+    runs = read_runs(csv)
+    summary = recorded_table(runs, baseline)
     lines = ["| condition | train accuracy (clean) | test accuracy | gap (train − test) | paired test difference "
-             "vs none [95% t interval] | verdict | late gain (last 10 epochs) | seconds per run |",
+             f"vs {baseline} [95% t interval] | verdict | late gain (last 10 epochs) | seconds per run |",
              "|---|---|---|---|---|---|---|---|"]
-    for condition, group in runs.groupby("condition", sort=False):
-        cells = [f"{group[m].mean():.3f} ± {group[m].std(ddof=1):.3f}" for m in ("train_accuracy", "test_accuracy", "gap")]
+    for condition, row in summary.iterrows():
+        cells = [f"{row[f'{m} mean']:.3f} ± {row[f'{m} sd']:.3f}" for m in ("train_accuracy", "test_accuracy", "gap")]
         if condition == baseline:
             diff_cell, verdict_cell = "(control)", ""
         else:
-            mean, low, high = paired_interval((test[condition] - test[baseline]).dropna())
-            diff_cell, verdict_cell = f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]", verdict(low, high)
-        gain = late_gain(np.mean(np.stack(group["val_curve"].to_list()), axis=0))
-        lines.append(f"| {condition} | {' | '.join(cells)} | {diff_cell} | {verdict_cell} | {gain:+.4f} | "
-                     f"{group['seconds'].mean():.0f} ± {group['seconds'].std(ddof=1):.0f} |")
-    lines.append(f"\nn = {runs['seed'].nunique()} seeds ({sorted(int(s) for s in runs['seed'].unique())}), "
-                 f"{int(runs['epochs'].iloc[0])} epochs; mean ± sd over seeds.")
+            diff_cell = f"{row['gain']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]"
+            verdict_cell = row["verdict"]
+        lines.append(f"| {condition} | {' | '.join(cells)} | {diff_cell} | {verdict_cell} | {row['late gain']:+.4f} | "
+                     f"{row['seconds mean']:.0f} ± "
+                     f"{row['seconds sd']:.0f} |")
+    seeds = sorted({int(r["seed"]) for r in runs})
+    n_compared = len(summary) - 1
+    lines.append(f"\nn = {len(seeds)} seeds ({seeds}), {int(runs[0]['epochs'])} epochs; mean ± sd over seeds "
+                 f"(sd: spread between runs, not uncertainty). {n_compared} paired intervals: when nothing differs, "
+                 f"about {stats.expected_false_exclusions(n_compared):.2f} of them would exclude 0 by chance alone.")
     return "\n".join(lines)
 
 
@@ -107,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=FULL_PROFILE["EPOCHS"])
     parser.add_argument("--csv", type=Path, default=Path("docs/results/06_augmentation_runs.csv"))
     parser.add_argument("--table", action="store_true", help="print the summary table of the CSV and stop")
     args = parser.parse_args(argv)
