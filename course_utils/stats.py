@@ -25,6 +25,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .i18n import N_   # marks the verdict words for the message catalog; they are returned in English
+
 LEVEL = 0.95   # the course's confidence level
 
 
@@ -57,7 +59,7 @@ def paired_interval(differences, level: float = LEVEL) -> tuple[float, float, fl
 
 def verdict(low: float, high: float) -> str:
     """ "helped" when the interval is above 0, "hurt" when below, otherwise "made no clear difference"."""
-    return "helped" if low > 0 else "hurt" if high < 0 else "made no clear difference"
+    return N_("helped") if low > 0 else N_("hurt") if high < 0 else N_("made no clear difference")
 
 
 def paired_table(table, method_col: str, value_col: str, pair_col: str | Sequence[str] = "seed",
