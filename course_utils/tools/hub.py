@@ -1,17 +1,21 @@
-"""The course on JupyterHub: hand out the learner edition, collect the learners' copies, measure a learner's needs.
+"""The course on JupyterHub: hand out the learner edition, collect the learners' copies, size the machine.
 
-Three instructor commands (from the course folder; ``hub/README.md`` and ``docs/instructor.md``, "Classroom on
-JupyterHub", say when to use them)::
+The instructor's commands (from the course folder; ``docs/instructor.md``, "Classroom on JupyterHub", has the
+steps, ``hub/README.md`` the files)::
 
-    python -m course_utils.tools.hub link https://hub.example.org            # the nbgitpuller link to hand out
-    python -m course_utils.tools.hub collect 05 --homes /home --out collected/05   # every learner's lesson 5
-    python -m course_utils.tools.hub measure notebooks/0[0-8]_*.ipynb --out hub/sizing.csv   # what a learner needs
+    python -m course_utils.tools.hub publish                        # learner edition -> branch `learner`
+    python -m course_utils.tools.hub link https://hub.example.org   # the nbgitpuller link to hand out
+    python -m course_utils.tools.hub collect 5 --out collected/05   # every learner's lesson 5, for `make grade`
+    python -m course_utils.tools.hub measure notebooks/0[0-8]_*.ipynb --out hub/sizing.csv   # a learner's needs
+    python -m course_utils.tools.hub table hub/sizing.csv           # ... as the instructor guide's table
+    python -m course_utils.tools.hub plan --lesson 7 --cores 16 --memory 64 --learners 30   # how many fit
 
-``link`` prints the link that makes each learner's server clone (first click) or merge (later clicks) the learner
-edition into their home folder, with nbgitpuller; ``collect`` copies ``<home>/<folder>/NN_*.ipynb`` of every user
-into ``<out>/<user>/``, which ``make grade SUBMISSIONS=<out>`` reads (its ``submission`` column names the user);
+``publish`` commits the lessons without solutions onto a branch (git plumbing: the checkout is not touched);
+``link`` prints the link that makes each learner's server clone (first click) or merge (later clicks) that branch
+into their home folder, with nbgitpuller; ``collect`` copies ``<home>/<folder>/NN_*.ipynb`` of every learner into
+``<out>/<user>/``, which ``make grade SUBMISSIONS=<out>`` reads (its ``submission`` column names the user);
 ``measure`` runs lessons as a new learner would, one at a time, and records each kernel's peak resident memory,
-CPU time, wall time and the disk it wrote to the per-user cache.
+CPU time, wall time and the disk written to the learner's cache; ``plan`` turns that table into the sizing rule.
 """
 from __future__ import annotations
 
