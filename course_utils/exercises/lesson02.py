@@ -11,7 +11,7 @@ from .core import CORRECT, NotQuite, Verdict, call, correct, exercise, expect, l
 
 NEW_FLOWERS = np.array([[5.0, 3.3, 1.5, 0.2], [6.1, 2.8, 4.4, 1.3], [6.4, 3.0, 5.4, 2.1]])   # cm, as in the task
 PAIR_COLUMNS = ("feature 1", "feature 2", "mean accuracy", "sd")
-MIN_PAIR_ACCURACY = 0.8        # exercise 2.3: versicolor vs virginica on the test flowers; a constant guess scores 0.5
+MIN_PAIR_ACCURACY = 0.75       # exercise 2.3: versicolor vs virginica on the test flowers; a constant guess scores 0.5
 
 
 def _model_probabilities(model, inputs: np.ndarray) -> np.ndarray:
