@@ -429,17 +429,26 @@ def sizing_table(rows: list[dict]) -> str:
 
 def plan_main(args) -> int:
     """``hub plan``: print the sizing rule's numbers for one lesson and one machine."""
-    rows = {row["lesson"][:2]: row for row in read_sizing(args.sizing) if row["status"] == "ok"}
-    row = rows.get(f"{args.lesson:02d}")
-    if row is None:
-        raise HubError(f"lesson {args.lesson:02d} has no successful row in {args.sizing}")
+    if args.peak_mib is not None and args.cpu_seconds is not None:
+        row = {"lesson": f"{args.lesson:02d}", "profile": "given", "peak_rss_mib": args.peak_mib,
+               "cpu_s": args.cpu_seconds}
+        source = "given on the command line"
+    else:
+        rows = {row["lesson"][:2]: row for row in read_sizing(args.sizing)
+                if row["status"] == "ok" and row["profile"] == args.profile}
+        row = rows.get(f"{args.lesson:02d}")
+        if row is None:
+            raise HubError(f"lesson {args.lesson:02d} has no successful {args.profile} row in {args.sizing}: "
+                           "measure it, or give --peak-mib and --cpu-seconds")
+        source = f"measured: {args.sizing}"
     result = plan(row, args.cores, args.memory, args.learners, args.reserve, args.cpu_limit, args.limit)
-    print(f"Lesson {result.lesson} ({row['profile']} profile): kernel peak {float(row['peak_rss_mib']):.0f} MiB, "
-          f"CPU {float(row['cpu_s']) / 60:.1f} min (measured: {args.sizing})")
+    which = "" if row["profile"] == "given" else f" ({row['profile']} profile)"
+    print(f"Lesson {result.lesson}{which}: kernel peak {float(row['peak_rss_mib']):.0f} MiB, "
+          f"CPU {float(row['cpu_s']) / 60:.1f} min ({source})")
     print(f"Per learner: memory limit {result.limit_gib:g} GiB, CPU limit {args.cpu_limit:g} core(s)")
     print(f"A machine with {args.cores:g} cores and {args.memory:g} GiB ({args.reserve:g} GiB kept for the system and "
-          f"the hub) holds {result.fit_by_memory} learners running it at once (memory); "
-          f"{result.fit_at_full_speed} of them at full speed (CPU).")
+          f"the hub): its memory holds {result.fit_by_memory} learners running it at once; its cores run "
+          f"{result.fit_at_full_speed} at full speed.")
     print(f"{result.learners} learners: {result.waves} wave(s) of at most {result.fit_by_memory}, about "
           f"{result.minutes_per_wave:g} min each, {result.minutes_total:g} min in all.")
     return 0
@@ -491,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--reserve", type=float, default=4, help="GiB kept for the system and the hub (default 4)")
     pl.add_argument("--cpu-limit", type=float, default=1, help="cores per learner (default 1)")
     pl.add_argument("--limit", type=float, help="memory limit per learner in GiB (default: from the measured peak)")
+    pl.add_argument("--profile", default="full", choices=["full", "smoke"], help="the profile they run (default full)")
+    pl.add_argument("--peak-mib", type=float, help="the kernel's peak memory, instead of the table's (with --cpu-seconds)")
+    pl.add_argument("--cpu-seconds", type=float, help="the lesson's CPU time, instead of the table's")
     pl.add_argument("--sizing", type=Path, default=Path(__file__).resolve().parents[2] / "hub" / "sizing.csv",
                     help="the measured table (default: hub/sizing.csv)")
     table = commands.add_parser("table", help="print the measured table as Markdown (for docs/instructor.md)")
