@@ -12,6 +12,10 @@ Examples (from the course checkout)::
     python -m course_utils.tools.experiments control --model mlp --csv docs/results/05_transfer_budget.csv
     python -m course_utils.tools.experiments table --csv docs/results/05_transfer_grid*.csv
 
+The near-domain control (MNIST digits 0-4 -> 5-9) has its own command, in the module that defines it::
+
+    python -m course_utils.lessons.transfer_grid near --seeds 0 1 2 3 4 --csv docs/results/05_transfer_near.csv
+
 ``control`` is the budget control: the grid's cells at N = 300 and 1000 (scratch, frozen body,
 two-stage) with a much larger epoch cap (``transfer_grid.CONTROL_MAX_EPOCHS``), early stopping unchanged.
 Keep its rows in their own CSV and give ``table`` that file alone: its rows differ from the grid's
@@ -123,7 +127,7 @@ def selection_lines(everything) -> list[str]:
              "(percentage points, 95 % t interval)", "",
              "| model | method | chosen | val accuracy | test accuracy | gain over fine-tune all |", "|---" * 6 + "|"]
     for _, r in choose_on_validation(runs).iterrows():
-        name = "λ" if r["method"] == "l2-sp" else "α"
+        name = "α" if r["method"] == "joint" else "λ"
         lines.append(f"| {r['model']} | {r['method']} | {name} = {r['setting']:g} | {r['val_accuracy']:.3f} | "
                      f"{r['test_accuracy']:.3f} | {_gain_cell(r)} |")
     return lines + [""]
