@@ -68,6 +68,7 @@ def lesson_2(tmp_path, monkeypatch):
     X_train_s = scaler.transform(X_train).astype("float32")
     model = ns["compile_net"](ns["build_iris_net"](4, 3))
     model.set_weights(_trained_iris_weights(X_train_s.tobytes(), y_train.tobytes()))
+    ns.update(X_rest=X_train, y_rest=y_train)   # the development flowers cv_logistic may use
     ns.update(iris=iris, scaler=scaler, X_train_s=X_train_s, y_train=y_train, EPOCHS=30, model=model, y_test=y_test,
               X_test_s=scaler.transform(X_test).astype("float32"),
               body=ns["keras"].Model(model.inputs[0], model.get_layer("hidden").output),
