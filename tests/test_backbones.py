@@ -265,3 +265,19 @@ def test_prefetch_puts_weights_into_keras_cache_and_checks_names_first(course_en
     status.prefetch(datasets=(), birds=False, backbones=("mobilenetv3small",))
     assert (weights.keras_models_dir() / stand_in.name).read_bytes() == stand_in.read_bytes()
     assert "mobilenetv3small: ImageNet weights verified" in capsys.readouterr().out
+
+
+def test_every_backbone_has_its_documented_imagenet_top1():
+    assert set(backbones.IMAGENET_TOP1) == set(BACKBONES)
+    assert all(0.6 < v < 0.8 for v in backbones.IMAGENET_TOP1.values())
+
+
+def test_backbones_are_compared_with_resnet50_on_the_same_photos_per_head_seed():
+    """McNemar per seed: only the photos one of the two gets right count."""
+    reference = {0: np.array([True] * 10 + [False] * 10), 1: np.array([True] * 12 + [False] * 8)}
+    other = {0: np.array([True] * 10 + [False] * 10), 1: np.array([False] * 12 + [True] * 8)}
+    table = backbones.paired_against({"resnet50": reference, "mobilenetv3small": other})
+    assert table["head seed"].tolist() == [0, 1] and table["backbone"].eq("mobilenetv3small").all()
+    assert table["McNemar p"].iloc[0] == 1.0 and table["only it right"].tolist() == [0, 8]
+    assert table["only resnet50 right"].tolist() == [0, 12]
+    assert table["minus resnet50"].iloc[1] == pytest.approx(-0.2)

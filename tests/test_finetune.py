@@ -73,24 +73,9 @@ def test_frozen_batchnorm_probe_can_see_drift():
     assert finetune.batchnorm_statistics_kept(frozen=False, training_false=False) is False
 
 
-@pytest.mark.parametrize("correct, n", [(210, 300), (0, 20), (20, 20), (57, 60)])
-def test_accuracy_interval_contains_the_share_and_stays_in_0_1(correct, n):
-    low, high = finetune.accuracy_interval(correct, n)
-    assert 0 <= low <= correct / n <= high <= 1 and high - low < 0.5
-
-
-def test_accuracy_interval_covers_the_true_accuracy_about_95_percent_of_the_time():
-    rng = np.random.default_rng(0)
-    hits = [low <= 0.7 <= high for low, high in
-            (finetune.accuracy_interval(int(k), 300) for k in rng.binomial(300, 0.7, 2000))]
-    assert 0.93 <= np.mean(hits) <= 0.97
-
-
-def test_accuracy_interval_rejects_impossible_counts():
-    with pytest.raises(ValueError):
-        finetune.accuracy_interval(5, 0)
-    with pytest.raises(ValueError):
-        finetune.accuracy_interval(7, 5)
+def test_accuracy_intervals_come_from_course_stats_not_from_finetune():
+    """One statistics module: finetune no longer carries its own Wilson interval."""
+    assert not hasattr(finetune, "accuracy_interval")
 
 
 @pytest.mark.parametrize("n_validation, n_test", [(60, 100), (40, 20)])

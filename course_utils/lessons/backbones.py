@@ -186,3 +186,37 @@ def count_params(model) -> int:
 def trainable_params(model) -> int:
     """Number of trainable weights of a Keras model."""
     return int(sum(math.prod(w.shape) for w in model.trainable_weights))
+
+
+# ImageNet top-1 accuracy of each backbone with its ImageNet top, as Keras documents it (keras.io/api/applications
+# for ResNet50, VGG16 and EfficientNetB0; the table in keras/src/applications/mobilenet_v3.py for MobileNetV3Small,
+# "mobilenet_v3_small_1.0_224"). Quoted, not measured by the course.
+IMAGENET_TOP1 = {"resnet50": 0.749, "vgg16": 0.713, "mobilenetv3small": 0.681, "efficientnetb0": 0.771}
+
+
+def paired_against(correct: dict, reference: str = "resnet50"):
+    """Each backbone against ``reference`` on the same test photos, per head seed: exact McNemar.
+
+    Args:
+        correct: ``{backbone: {seed: boolean array, one per test photo}}``; the same photos, in the
+            same order, for every backbone and seed.
+
+    Returns:
+        A DataFrame, one row per (backbone, seed): the accuracy difference (backbone minus
+        ``reference``), the photos only one of them gets right, and the exact McNemar p-value
+        (:func:`course_utils.stats.mcnemar_exact`).
+    """
+    import pandas as pd
+
+    from .. import stats
+
+    rows = []
+    for name, by_seed in correct.items():
+        if name == reference:
+            continue
+        for seed, right in by_seed.items():
+            test = stats.mcnemar_exact(right, correct[reference][seed])
+            rows.append({"backbone": name, "head seed": seed, f"minus {reference}": test["difference"],
+                         "only it right": test["a_only"], f"only {reference} right": test["b_only"],
+                         "McNemar p": test["p_value"]})
+    return pd.DataFrame(rows)

@@ -1,7 +1,8 @@
 """Lesson 7's plumbing around fine-tuning: device choices, a BatchNorm behaviour probe, the two-phase plot.
 
 The model, the training recipe and the method stay written in the lesson; this module only
-answers questions about the machine and the installed Keras, and draws one figure:
+answers questions about the machine and the installed Keras, and draws one figure (intervals and
+paired comparisons of accuracies come from :mod:`course_utils.stats`):
 
 * :func:`mixed_precision_policy` / :func:`use_mixed_precision_if_capable`: float16 compute only on
   GPUs that gain from it (compute capability 7.0 or higher), set before any model is built;
@@ -11,14 +12,12 @@ answers questions about the machine and the installed Keras, and draws one figur
   in the Keras 3 releases the course was tested on; a later release may change it);
 * :func:`frozen_batchnorm_keeps_statistics`: does ``trainable = False`` keep it in inference mode
   even when ``fit`` asks for training mode?
-* :func:`accuracy_interval`: a confidence interval for an accuracy measured on n photos;
 * :func:`kept_share_band`: where the share of new known photos that a confidence threshold keeps
   should fall, when the threshold was set on a validation set;
 * :func:`plot_two_phase_history`: the head's epochs, then fine-tuning's, on one axis.
 """
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import Sequence
 
 import numpy as np
@@ -115,27 +114,6 @@ def batchnorm_statistics_kept(frozen: bool, training_false: bool, seed: int = 0)
     before = np.array(base.get_layer("bn").moving_mean)
     outer.fit(x, np.zeros((32, 1), "float32"), batch_size=32, epochs=1, verbose=0)
     return bool(np.allclose(np.array(base.get_layer("bn").moving_mean), before))
-
-
-def accuracy_interval(correct: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a share of ``correct`` out of ``n`` (an accuracy on n test photos).
-
-    Test photos are a sample: an accuracy of 0.70 on 300 photos has a standard error of about
-    2.6 points, so two models 3 points apart on the same 300 photos are not clearly different.
-
-    Example:
-        >>> [round(v, 3) for v in accuracy_interval(210, 300)]
-        [0.646, 0.749]
-    """
-    if n <= 0 or not 0 <= correct <= n:
-        raise ValueError(f"Need 0 <= correct <= n and n > 0, got correct={correct}, n={n}.")
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    share = correct / n
-    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    low = 0.0 if correct == 0 else max(0.0, centre - half)     # exact at the ends (no rounding residue)
-    high = 1.0 if correct == n else min(1.0, centre + half)
-    return float(low), float(high)
 
 
 def kept_share_band(n_validation: int, n_test: int, quantile: float = 0.05,

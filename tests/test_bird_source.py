@@ -1,0 +1,148 @@
+"""Lesson 7's bird source: no photo of the 10 target species or of the 10 unknown species in its training data;
+the transfer runs on a tiny synthetic task (every method and depth)."""
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils.data import cub_species
+from course_utils.data.birds import BIRD_SPECIES
+from course_utils.lessons import bird_source
+
+MIRROR = Path(os.environ.get("COURSE_DATA_MIRROR", "/nonexistent"))
+EXCLUDED = set(BIRD_SPECIES) | set(cub_species.OTHER_SPECIES)
+
+
+def test_source_species_are_a_fixed_list_disjoint_from_targets_and_unknowns():
+    species = cub_species.SOURCE_SPECIES
+    assert len(species) == 80 == len(set(species)) and species == sorted(species)
+    assert not set(species) & EXCLUDED
+    assert set(cub_species.NEAR_RELATIVES) <= set(cub_species.OTHER_SPECIES)
+    assert all(known in BIRD_SPECIES for known, _genus in cub_species.NEAR_RELATIVES.values())
+
+
+@pytest.fixture
+def fake_cub100(tmp_path, monkeypatch):
+    """A mirror whose cub100/ holds two source species, one target and one unknown species (4 photos each)."""
+    folder = tmp_path / "mirror" / "cub100"
+    rows = ["filename,species,split"]
+    for name in (*cub_species.SOURCE_SPECIES[:2], BIRD_SPECIES[0], cub_species.OTHER_SPECIES[0]):
+        (folder / name).mkdir(parents=True)
+        for i in range(4):
+            relpath = f"{name}/{name.split('.')[1]}_{i:04d}.jpg"
+            (folder / relpath).write_bytes(f"{name} {i}".encode())
+            rows.append(f"{relpath},{name},{'train' if i < 2 else 'test'}")
+    (folder / "cub100_split.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    return folder
+
+
+def test_source_photos_come_only_from_the_source_species_folders(fake_cub100):
+    photos = bird_source.source_photos(cub_species.SOURCE_SPECIES[:2])
+    assert len(photos.files) == 8 and {p.parent.name for p in photos.files} == set(cub_species.SOURCE_SPECIES[:2])
+    assert photos.labels.tolist() == [0] * 4 + [1] * 4
+    assert photos.is_val.sum() == 0   # every 10th photo of a species: none among 4
+
+
+def test_long_species_lists_get_a_short_cache_folder_name():
+    name = cub_species.source_folder_name(cub_species.SOURCE_SPECIES)
+    assert len(name) < 40 and name.startswith("80-species-")
+    assert cub_species.source_folder_name(["046.Gadwall", "014.Indigo_Bunting"]) == "014-046"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.skipif(not (MIRROR / "cub100" / "cub100_split.csv").is_file(), reason="needs the mirror's cub100/")
+def test_no_target_or_unknown_photo_is_in_the_source_training_data(monkeypatch):
+    """By folder, by file contents and by a 16 px picture: none of the source's photos is a photo of the 20."""
+    from course_utils.data.images import decode_files
+
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(MIRROR))
+    photos = bird_source.source_photos()
+    assert len(photos.files) > 4000 and not {p.parent.name for p in photos.files} & EXCLUDED
+    excluded_files = [p for name in EXCLUDED for p in (MIRROR / "cub100" / name).glob("*.jpg")]
+    excluded_files += list((MIRROR / "birds").glob("*/*.jpg"))
+    assert len(excluded_files) > 1000
+    source_hashes = {_sha(p) for p in photos.files}
+    assert not source_hashes & {_sha(p) for p in excluded_files}
+    # the same photo re-encoded would differ in bytes: compare small grayscale pictures too
+    small = lambda files: decode_files(files, 16).mean(-1).reshape(len(files), -1)  # noqa: E731
+    src, other = small(photos.files), small(excluded_files)
+    src = (src - src.mean(1, keepdims=True)) / (src.std(1, keepdims=True) + 1e-6)
+    other = (other - other.mean(1, keepdims=True)) / (other.std(1, keepdims=True) + 1e-6)
+    best = (other @ src.T / src.shape[1]).max()   # highest correlation of any pair
+    assert best < 0.98, f"a source photo looks like a target or unknown photo (correlation {best:.3f})"
+
+
+# --- the transfer runs, on a tiny synthetic task --------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(0)
+    def images(n, label_of):
+        y = np.arange(n) % 3
+        x = rng.integers(0, 60, (n, 16, 16, 3)).astype(np.uint8)
+        x[y == 1, :8] += 150   # class 1: bright top half, class 2: bright left half
+        x[y == 2, :, :8] += 150
+        return x, y
+    (xs, ys), (xt, yt), (xv, yv), (xe, ye) = images(60, 0), images(30, 0), images(15, 0), images(15, 0)
+    import keras
+
+    keras.utils.set_random_seed(0)
+    source = bird_source.build_conv4(3, image_size=16, width=8)
+    source.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    source.fit(xs.astype("float32"), ys, epochs=2, verbose=0)
+    target = bird_source.Target({"train": xt, "val": xv, "test": xe}, {"train": yt, "val": yv, "test": ye}, 3)
+    return source, target
+
+
+def test_subset_indices_take_n_per_class_reproducibly():
+    labels = np.repeat(np.arange(3), 7)
+    a, b = bird_source.subset_indices(labels, 2, seed=5), bird_source.subset_indices(labels, 2, seed=5)
+    assert np.array_equal(a, b) and np.bincount(labels[a]).tolist() == [2, 2, 2]
+    assert len(bird_source.subset_indices(labels, None, seed=5)) == 21
+    assert not np.array_equal(a, bird_source.subset_indices(labels, 2, seed=6))
+
+
+def test_new_head_copies_the_body_and_leaves_the_source_alone(tiny):
+    source, _ = tiny
+    fresh = bird_source.with_new_head(source, 5, seed=1)
+    assert fresh.output_shape == (None, 5)
+    np.testing.assert_array_equal(fresh.get_layer("block3_conv").get_weights()[0],
+                                  source.get_layer("block3_conv").get_weights()[0])
+    fresh.get_layer("block3_conv").kernel.assign(np.zeros_like(fresh.get_layer("block3_conv").get_weights()[0]))
+    assert np.abs(source.get_layer("block3_conv").get_weights()[0]).sum() > 0
+
+
+@pytest.mark.parametrize("depth, changed", [("head only", set()), ("top block", {"block4"}),
+                                            ("everything", {"block1", "block2", "block3", "block4"})])
+def test_depth_decides_which_blocks_learn(tiny, depth, changed):
+    source, target = tiny
+    model = bird_source.with_new_head(source, 3, seed=0)
+    before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers if layer.weights}
+    bird_source.train_network(model, target.x["train"], target.y["train"], bird_source.DEPTHS[depth], seed=0, steps=3)
+    moved = {name.split("_")[0] for name, ws in before.items()
+             if any(not np.array_equal(w, v) for w, v in zip(ws, model.get_layer(name).get_weights()))}
+    assert moved == changed | {"logits"}
+
+
+@pytest.mark.parametrize("method", bird_source.METHODS)
+def test_every_method_gives_a_row_with_per_photo_correctness(tiny, method):
+    source, target = tiny
+    row = bird_source.transfer_run(method, source, target, n_per_class=2, seed=0, steps=3)
+    assert row["n_train"] == 6 and row["method"] == method and len(row["test_correct"]) == 15
+    assert 0 <= row["test_accuracy"] <= 1 and row["test_accuracy"] == row["test_correct"].mean()
+
+
+def test_paired_gains_compare_each_arm_with_scratch_on_the_same_seeds():
+    import pandas as pd
+
+    rows = [{"method": m, "depth": d, "n_per_class": 5, "seed": s, "test_accuracy": acc + 0.01 * s}
+            for s in range(3) for m, d, acc in (("scratch", "everything", 0.3), ("frozen", "linear probe", 0.5),
+                                                 ("fine-tuned", "top block", 0.4))]
+    gains = bird_source.paired_gains(pd.DataFrame(rows)).set_index("arm")
+    assert gains.loc["frozen", "gain"] == pytest.approx(0.2) and gains.loc["fine-tuned (top block)", "seeds"] == 3
