@@ -30,6 +30,7 @@ from typing import Callable, Iterable, TypeVar
 
 from ..caching import write_bytes_atomically
 from ..exercises.solutions import BEGIN, END, MARKED_BLOCK   # the one parser of solution markers
+from ..i18n import folder_language
 
 INDENTED_STUB = 'raise NotImplementedError("your code here")'  # keeps a function body valid Python
 MARKDOWN_STUB = "*Write your answer here.*"
@@ -132,8 +133,7 @@ def edition_language(folders: Iterable[Path]) -> str:
         >>> edition_language([Path("notebooks/zh")])
         'zh'
     """
-    names = {Path(folder).expanduser().resolve().name for folder in folders}
-    return "zh" if names == {"zh"} else "en"
+    return folder_language(folders)   # the one folder rule, in course_utils.i18n
 
 
 def say_in(lang: str, en: str, zh: str) -> str:
