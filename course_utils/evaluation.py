@@ -30,3 +30,122 @@ def mistake_indices(y_true, y_pred, limit: int | None = None) -> np.ndarray:
     """Indices of misclassified examples, in dataset order."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     return wrong[:limit] if limit else wrong
+
+
+# ---------------------------------------------------------------- calibration (lesson 4)
+def head_logits(model, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """The logits of a model whose last layer is ``Dense(..., activation="softmax")``: the head's input · W + b.
+
+    Keras 3 returns only the softmax output of such a layer; temperature scaling needs the numbers
+    before the softmax. They are read from the layer below the head, then multiplied by the head's
+    kernel and added to its bias (so ``softmax(head_logits(m, x))`` equals ``m.predict(x)``).
+
+    Example:
+        >>> logits = head_logits(cnn, x_test[..., None])   # shape (n_images, n_classes)
+    """
+    import keras
+
+    head = model.layers[-1]
+    body = keras.Model(model.inputs[0], head.input)
+    kernel, bias = head.get_weights()
+    return np.asarray(body.predict(images, batch_size=batch_size, verbose=0), dtype="float64") @ kernel + bias
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature`` (numerically safe)."""
+    z = np.asarray(logits, dtype="float64") / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def reliability_table(proba: np.ndarray, y_true, bins: int = 15):
+    """Confidence against accuracy in equal-width confidence bins (the data of a reliability diagram).
+
+    The confidence of a prediction is its largest probability. Returns a DataFrame, one row per
+    non-empty bin: ``low, high, images, confidence`` (mean) and ``accuracy``.
+    """
+    import pandas as pd
+
+    proba = np.asarray(proba)
+    confidence, correct = proba.max(axis=1), proba.argmax(axis=1) == np.asarray(y_true)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    rows = [{"low": edges[b], "high": edges[b + 1], "images": int(np.sum(which == b)),
+             "confidence": float(confidence[which == b].mean()), "accuracy": float(correct[which == b].mean())}
+            for b in range(bins) if np.any(which == b)]
+    return pd.DataFrame(rows)
+
+
+def expected_calibration_error(proba: np.ndarray, y_true, bins: int = 15) -> float:
+    """ECE (Guo et al. 2017): the image-weighted mean gap |accuracy − confidence| over equal-width bins.
+
+    Example:
+        >>> expected_calibration_error(np.array([[0.9, 0.1], [0.6, 0.4]]), [0, 1], bins=10)   # (|1-.9| + |0-.6|) / 2
+        0.35
+    """
+    table = reliability_table(proba, y_true, bins)
+    return float(np.sum(table["images"] * (table["accuracy"] - table["confidence"]).abs()) / table["images"].sum())
+
+
+def plot_reliability(curves: dict, bins: int = 15, title: str = "Reliability diagram", ax=None):
+    """Accuracy against confidence per bin, one line per {label: (proba, y_true)}, with the diagonal.
+
+    Points below the diagonal are over-confident bins (the model is right less often than it says);
+    the legend gives each curve's expected calibration error. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.subplots(figsize=(5.5, 5))[1]
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for label, (proba, y_true) in curves.items():
+        table = reliability_table(proba, y_true, bins)
+        ece = expected_calibration_error(proba, y_true, bins)
+        ax.plot(table["confidence"], table["accuracy"], marker="o", label=f"{label} (ECE {ece:.4f})")
+    ax.set(title=title, xlabel="confidence (largest predicted probability)", ylabel="accuracy in the bin",
+           xlim=(0, 1.01), ylim=(0, 1.01))
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_mistake_matrix(y_true, y_pred, class_names: Sequence[str], title: str = "Mistakes", ax=None):
+    """Confusion matrix of the mistakes only: the diagonal (correct answers) is left blank.
+
+    With the diagonal in it, its counts (hundreds) set the colour scale and a handful of mistakes
+    look white; without it, the colours span the off-diagonal counts, so the largest mistakes stand
+    out. Row = true class, column = predicted class. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    n = len(class_names)
+    matrix = np.zeros((n, n), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    if ax is None:
+        ax = plt.subplots(figsize=(1.6 + 0.6 * n, 0.8 + 0.55 * n))[1]
+    sns.heatmap(matrix, mask=np.eye(n, dtype=bool), annot=True, fmt="d", cmap="Reds", vmin=0,
+                cbar_kws={"label": "test images"}, xticklabels=class_names, yticklabels=class_names, ax=ax)
+    ax.set(title=title, xlabel="predicted class", ylabel="true class")
+    ax.tick_params(axis="y", labelrotation=0)
+    return ax
+
+
+def cross_entropy(logits: np.ndarray, y_true, temperature: float = 1.0) -> float:
+    """Mean negative log-probability of the true classes under ``softmax(logits / temperature)``."""
+    proba = softmax(logits, temperature)
+    return float(-np.mean(np.log(proba[np.arange(len(proba)), np.asarray(y_true)])))
+
+
+def fit_temperature(logits: np.ndarray, y_true) -> float:
+    """Temperature scaling (Guo et al. 2017): the T > 0 minimising the cross-entropy of ``softmax(logits / T)``.
+
+    Fit it on validation data, never on the test set. T > 1 softens every prediction, T < 1 sharpens
+    it; the predicted class is the same for every T. Searched over log T in [-3, 3] (T from 0.05 to 20).
+    Lesson 4 writes the same function in plain sight (``tests/test_calibration.py`` checks they agree).
+    """
+    from scipy.optimize import minimize_scalar
+
+    best = minimize_scalar(lambda log_t: cross_entropy(logits, y_true, np.exp(log_t)), bounds=(-3, 3),
+                           method="bounded")
+    return float(np.exp(best.x))

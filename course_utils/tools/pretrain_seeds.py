@@ -9,7 +9,9 @@ the control for the lesson's cosine schedule. Only the seed of the weights, the 
 dropout masks changes between runs; the train/validation split is the lesson's (seed 42).
 
 It prints one Markdown row per run as it finishes, then mean ± sd, minimum and maximum per
-model and schedule. Nothing is written to disk.
+model and schedule, then each run's calibration: the temperature fitted on the validation set
+(lesson 4's temperature scaling) and the test set's expected calibration error and cross-entropy
+before and after scaling. Nothing is written to disk.
 
 Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offline)::
 
@@ -45,11 +47,25 @@ class Run:
     test_accuracy: float
     lowest_f1: float
     seconds: float
+    temperature: float = float("nan")   # fitted on the validation set (temperature scaling)
+    ece_before: float = float("nan")    # test expected calibration error, 15 bins, before / after scaling
+    ece_after: float = float("nan")
+    nll_before: float = float("nan")    # test cross-entropy before / after scaling
+    nll_after: float = float("nan")
 
     def row(self) -> str:
         return (f"| {self.model} | {self.schedule} | {self.seed} | {self.epochs_run} | {self.best_epoch} | "
                 f"{self.val_accuracy:.4f} | {self.test_accuracy:.4f} | {self.lowest_f1:.4f} | {self.seconds:.0f} |")
 
+
+    def calibration_row(self) -> str:
+        return (f"| {self.model} | {self.schedule} | {self.seed} | {self.temperature:.3f} | {self.ece_before:.4f} | "
+                f"{self.ece_after:.4f} | {self.nll_before:.4f} | {self.nll_after:.4f} |")
+
+
+CALIBRATION_HEADER = ("| model | schedule | seed | temperature (fitted on validation) | test ECE before | "
+                      "test ECE after | test cross-entropy before | test cross-entropy after |\n"
+                      "|---|---|---|---|---|---|---|---|")
 
 ROW_HEADER = ("| model | schedule | seed | epochs run | best epoch (val loss) | val accuracy | test accuracy | "
               "lowest per-class F1 | seconds |\n|---|---|---|---|---|---|---|---|---|")
@@ -88,7 +104,7 @@ def train_once(kind: str, schedule: str, seed: int, data) -> Run:
     import numpy as np
     from sklearn.metrics import f1_score
 
-    from course_utils import models
+    from course_utils import evaluation, models
 
     x_train, y_train, x_val, y_val, x_test, y_test = data
     shape = (-1, 28, 28, 1) if kind == "cnn" else (-1, 28, 28)
@@ -103,10 +119,15 @@ def train_once(kind: str, schedule: str, seed: int, data) -> Run:
                         epochs=EPOCHS[kind], batch_size=BATCH_SIZE, callbacks=[stop], verbose=0)
     seconds = time.perf_counter() - start
     best = int(np.argmin(history.history["val_loss"]))
-    predicted = model.predict(x_test.reshape(shape), batch_size=1024, verbose=0).argmax(axis=1)
+    test_logits = evaluation.head_logits(model, x_test.reshape(shape))
+    predicted = test_logits.argmax(axis=1)
+    temperature = evaluation.fit_temperature(evaluation.head_logits(model, x_val.reshape(shape)), y_val)
     return Run(kind, schedule, seed, len(history.history["val_loss"]), best + 1,
                float(history.history["val_accuracy"][best]), float(np.mean(predicted == y_test)),
-               float(f1_score(y_test, predicted, average=None).min()), seconds)
+               float(f1_score(y_test, predicted, average=None).min()), seconds, temperature,
+               evaluation.expected_calibration_error(evaluation.softmax(test_logits), y_test),
+               evaluation.expected_calibration_error(evaluation.softmax(test_logits, temperature), y_test),
+               evaluation.cross_entropy(test_logits, y_test), evaluation.cross_entropy(test_logits, y_test, temperature))
 
 
 def summary_table(runs: list[Run]) -> str:
@@ -139,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(train_once(kind, schedule, seed, data))
                 print(runs[-1].row(), flush=True)
     print("\n" + summary_table(runs))
+    print("\nCalibration on the test set (temperature fitted on the validation set):\n\n" + CALIBRATION_HEADER)
+    print("\n".join(r.calibration_row() for r in runs))
     return 0
 
 
