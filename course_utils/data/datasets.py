@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import tr
 from .fetch import fetch_file
 
 MNIST_CLASSES = [str(digit) for digit in range(10)]
@@ -46,13 +47,15 @@ def read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         header = f.read(4)
         if len(header) < 4 or header[:2] != b"\x00\x00" or header[2] != 0x08:
-            raise ValueError(f"{path} is not an unsigned-byte IDX file (header {header.hex()}).")
+            raise ValueError(tr("{path} is not an unsigned-byte IDX file (header {header}).", path=path,
+                                header=header.hex()))
         dims = f.read(4 * header[3])
         shape = tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(header[3]))
         array = np.empty(shape, dtype=np.uint8)
         filled = _read_into(f, memoryview(array).cast("B"))
     if filled != array.size:
-        raise ValueError(f"{path} is truncated: {filled} of the {array.size} values its header announces.")
+        raise ValueError(tr("{path} is truncated: {filled} of the {size} values its header announces.", path=path,
+                            filled=filled, size=array.size))
     return array
 
 

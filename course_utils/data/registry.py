@@ -19,6 +19,11 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..i18n import N_, tr
+
+
+KINDS = (N_("dataset"), N_("backbone"), N_("registry file"))
+
 
 class UnknownNameError(KeyError):
     """A dataset, backbone or file name the course does not know; the message lists the known ones."""
@@ -28,11 +33,14 @@ class UnknownNameError(KeyError):
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
-    """The error for an unknown ``name`` of ``kind``: the known names, and the closest match if any."""
+    """The error for an unknown ``name`` of ``kind``: the known names, and the closest match if any.
+
+    ``kind`` is one of :data:`KINDS` (translated with the message)."""
     known = sorted(known)
     close = difflib.get_close_matches(str(name).lower(), known, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return UnknownNameError(f"Unknown {kind} {name!r}.{hint} Known: {', '.join(known)}.")
+    hint = tr(" Did you mean {name!r}?", name=close[0]) if close else ""
+    return UnknownNameError(tr("Unknown {kind} {name!r}.{hint} Known: {names}.", kind=tr(kind), name=name, hint=hint,
+                               names=", ".join(known)))
 
 
 @dataclass(frozen=True)
