@@ -111,8 +111,8 @@ def tr(message: str, /, **values: object) -> str:
     formatted, so a message with literal braces needs no escaping.
 
     Example:
-        >>> tr("{n} images in {classes} classes.", n=40, classes=4)   # in notebooks/zh/
-        '4 个类别，共 40 张图像。'
+        >>> tr("{key}: fetched and verified", key="mnist")   # in notebooks/zh/
+        'mnist：已获取，校验通过'
     """
     return tr_in(language(), message, **values)
 
