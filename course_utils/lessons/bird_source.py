@@ -411,13 +411,18 @@ def predict_features(body, x, batch: int = 256) -> np.ndarray:
 
 def run_grid(source, target: Target, sizes: Sequence[int | None], seeds: Sequence[int],
              methods: Sequence[str] = METHODS, depths: Sequence[str] = ("everything",), steps: int = STEPS,
-             progress=None) -> list[dict]:
-    """Every (size, seed, method[, depth]) run; fine-tuned once per depth in ``depths``."""
+             depth_sizes: Sequence[int | None] | None = None, progress=None) -> list[dict]:
+    """Every (size, seed, method[, depth]) run; fine-tuned once per depth in ``depths``.
+
+    ``depth_sizes``: run the other depths only at these sizes (default: at every size); elsewhere
+    fine-tuning runs to the last depth of ``depths`` only.
+    """
     rows = []
     for n in sizes:
+        depths_here = depths if depth_sizes is None or n in depth_sizes else depths[-1:]
         for seed in seeds:
             for method in methods:
-                for depth in (depths if method == "fine-tuned" else ("everything",)):
+                for depth in (depths_here if method == "fine-tuned" else ("everything",)):
                     rows.append(transfer_run(method, source, target, n, seed, depth=depth, steps=steps))
                     if progress:
                         progress(rows[-1])

@@ -10,10 +10,11 @@ if missing).
 Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offline)::
 
     python -m course_utils.tools.bird_source_grid                      # the recorded grid
-    python -m course_utils.tools.bird_source_grid --pretrain-only      # (re)build the source model only
-    python -m course_utils.tools.bird_source_grid --seeds 0 1 --sizes 1 all --out /tmp/grid.csv
+    python -m course_utils.tools.bird_source_grid --pretrain-only      # build the source model only (--retrain: again)
+    python -m course_utils.tools.bird_source_grid --seeds 0 1 --sizes 1 all --depth-sizes all --out /tmp/grid.csv
 
-The full grid (4 sizes x 5 seeds x 5 arms) costs about 100 runs of a few seconds each on one CPU core.
+The recorded grid (4 sizes x 5 seeds x frozen, fine-tuned and scratch, plus the head-only and top-block depths at 5
+and all photos per species) is 60 network runs of a few seconds each on one quiet CPU core, and 20 linear probes.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from pathlib import Path
 SIZES = ("1", "5", "10", "all")
 SEEDS = (0, 1, 2, 3, 4)
 DEPTHS = ("head only", "top block", "everything")
+DEPTH_SIZES = ("5", "all")
 DEFAULT_OUT = Path("docs/results/07_bird_source_grid.csv")
 
 
@@ -33,8 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), help="photos per species, or 'all'")
     parser.add_argument("--depths", nargs="+", default=list(DEPTHS), choices=DEPTHS)
+    parser.add_argument("--depth-sizes", nargs="+", default=list(DEPTH_SIZES),
+                        help="sizes at which every depth runs (elsewhere: 'everything' only)")
+    parser.add_argument("--steps", type=int, default=None, help="gradient steps per run (default: bird_source.STEPS)")
+    parser.add_argument("--methods", nargs="+", default=["frozen", "fine-tuned", "scratch"],
+                        choices=["frozen", "fine-tuned", "scratch"])
+    parser.add_argument("--append", action="store_true", help="add the runs to an existing --out file")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--pretrain-only", action="store_true", help="build (or rebuild) the source model and stop")
+    parser.add_argument("--pretrain-only", action="store_true", help="build the source model if missing, and stop")
     parser.add_argument("--retrain", action="store_true", help="train the source model again even when cached")
     args = parser.parse_args(argv)
 
@@ -45,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from course_utils.lessons import bird_source
 
     photos = bird_source.source_photos()
-    source, record = bird_source.pretrained_source_model(photos, retrain=args.retrain or args.pretrain_only)
+    source, record = bird_source.pretrained_source_model(photos, retrain=args.retrain)
     print(f"source model: {record['file']}, {record['train photos']} training photos of {record['species']} species, "
           f"source validation accuracy {record['source val accuracy']:.3f}, cache hit {record['cache hit']}")
     if args.pretrain_only:
@@ -54,14 +62,25 @@ def main(argv: list[str] | None = None) -> int:
     target = bird_source.target_arrays(data.splits)
     sizes = [None if s == "all" else int(s) for s in args.sizes]
     start = time.perf_counter()
-    rows = bird_source.run_grid(source, target, sizes, args.seeds, depths=args.depths,
-                                progress=lambda r: print(f"  {r['n_per_class']!s:>3} per species, seed {r['seed']}, "
-                                                         f"{bird_source.method_label(r)}: test {r['test_accuracy']:.3f}, "
-                                                         f"val {r['val_accuracy']:.3f} ({r['seconds']:.1f} s)",
-                                                         flush=True))
-    table = pd.DataFrame([{k: v for k, v in r.items() if k != "test_correct"} for r in rows]).assign(source=record["file"])
+    depth_sizes = [None if s == "all" else int(s) for s in args.depth_sizes]
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    done = pd.read_csv(args.out, dtype={"n_per_class": str}) if args.append and args.out.exists() else None
+    partial = args.out.with_suffix(".partial.csv")
+
+    def progress(row):
+        print(f"  {row['n_per_class']:>3} per species, seed {row['seed']}, {bird_source.method_label(row)}: test "
+              f"{row['test_accuracy']:.3f}, val {row['val_accuracy']:.3f} ({row['seconds']:.1f} s)", flush=True)
+        line = pd.DataFrame([{k: v for k, v in row.items() if k != "test_correct"}]).assign(source=record["file"])
+        line.to_csv(partial, mode="a", header=not partial.exists(), index=False, float_format="%.4f")
+
+    partial.unlink(missing_ok=True)
+    rows = bird_source.run_grid(source, target, sizes, args.seeds, methods=args.methods, depths=args.depths,
+                                depth_sizes=depth_sizes, steps=args.steps or bird_source.STEPS, progress=progress)
+    table = pd.DataFrame([{k: v for k, v in r.items() if k != "test_correct"} for r in rows]).assign(source=record["file"])
+    if done is not None:
+        table = pd.concat([done, table], ignore_index=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
+    partial.unlink(missing_ok=True)
     gains = bird_source.paired_gains(table)
     print(gains.round(3).to_string(index=False))
     print(f"{len(gains)} intervals: about {stats.expected_false_exclusions(len(gains)):.1f} would exclude 0 by chance "
