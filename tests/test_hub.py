@@ -127,12 +127,12 @@ def test_one_machine_and_kubernetes_configurations_give_learners_the_same_settin
 def test_plan_fits_learners_by_memory_and_times_them_by_cpu():
     row = {"lesson": "07_x.ipynb", "peak_rss_mib": "4500", "cpu_s": "1200"}
     result = hub.plan(row, cores=16, memory_gib=64, learners=30)
-    assert result.limit_gib == 5.0                        # (4500 + 150) MiB x 1.1 = 4.995 GiB -> 5.0
-    assert result.fit_by_memory == 12                     # (64 - 4) // 5.0
+    assert result.limit_gib == 5.5                        # (4500 + 200) MiB x 1.1 = 5.05 GiB -> 5.5
+    assert result.fit_by_memory == 10                     # (64 - 4) // 5.5
     assert (result.waves, result.minutes_per_wave, result.minutes_total) == (3, 20.0, 60.0)   # 1 core each
     crowded = hub.plan(row, cores=4, memory_gib=64, learners=10)
     assert crowded.minutes_per_wave == 50.0               # 10 learners share 4 cores: 1200 s / 0.4 core
-    assert hub.plan(row, cores=16, memory_gib=64, learners=12).waves == 1
+    assert hub.plan(row, cores=16, memory_gib=64, learners=10).waves == 1
     with pytest.raises(hub.HubError):
         hub.plan(row, cores=16, memory_gib=8, learners=1)
 

@@ -26,11 +26,13 @@ c = get_config()  # noqa: F821  (JupyterHub's config loader provides get_config)
 # (datasets, the 10 bird species and the ImageNet weights). COURSE_HUB_DATA overrides the path (the test uses it).
 COURSE_DATA = os.environ.get("COURSE_HUB_DATA", "/srv/course-data")
 
-# Per learner, from the measured sizing (docs/instructor.md): the largest kernel peak (lesson 7, full profile)
-# plus the learner's Jupyter server and a margin. One core keeps a class of many learners predictable; lesson 7
-# then takes about its CPU time in wall-clock time.
-MEM_LIMIT = "4G"
-MEM_GUARANTEE = "3G"
+# Per learner, from the measured sizing (docs/instructor.md; `python -m course_utils.tools.hub plan --lesson 7`):
+# the largest kernel peak (lesson 7, full profile) plus the learner's Jupyter server, 10 % margin, rounded up to
+# half a GiB. The guarantee equals the limit, so a Kubernetes node only takes the learners it can hold when all
+# run lesson 7; lower it to pack more learners when lesson 7 is staggered (lessons 0-2 peak below 1 GiB).
+# One core per learner keeps a class predictable: a lesson then takes about its CPU time in wall-clock time.
+MEM_LIMIT = "5.5G"
+MEM_GUARANTEE = "5.5G"
 CPU_LIMIT = 1.0
 CPU_GUARANTEE = 0.5
 THREADS = "1"   # = CPU_LIMIT, as a whole number
