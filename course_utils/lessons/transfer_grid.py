@@ -135,14 +135,16 @@ def near_markdown(csvs) -> str:
     lines = []
     for kind, part in runs.groupby("model"):
         stats = summarise(part)
-        cell = stats.apply(lambda r: f"{r['mean']:.3f} ± {r['sd']:.3f} ({int(r['count'])})", axis=1)
+        cell = stats.apply(lambda r: f"{r['mean']:.3f} ± {r['sd']:.3f} ({int(r['count'])})" if r["count"] >= 2
+                           else f"{r['mean']:.3f} (1 seed)", axis=1)
         wide = stats.assign(cell=cell).pivot(index="n_train", columns="method", values="cell")[list(METHODS)]
         lines += [f"**{kind.upper()}, near target (digits 0-4 → 5-9)**: test accuracy, mean ± sd over seeds "
                   "(number of seeds)", "", "| N (per class) | " + " | ".join(METHODS) + " |", "|---" * 5 + "|"]
         lines += [f"| {n} ({n // 5}) | " + " | ".join(row) + " |" for n, row in wide.iterrows()]
         gains = paired_gains(part)
         gains = gains.assign(cell=gains.apply(
-            lambda r: f"{100 * r['gain']:+.1f} [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}] ({r['seeds']})", axis=1))
+            lambda r: f"{100 * r['gain']:+.1f} [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}] ({r['seeds']})"
+            if r["seeds"] >= 2 else f"{100 * r['gain']:+.1f} (1 seed)", axis=1))
         wide = gains.pivot(index="n_train", columns="method", values="cell")[list(METHODS[1:])]
         lines += ["", f"**{kind.upper()}, near target**: method minus scratch, paired by seed, mean [95 % t "
                   "interval] (seeds), percentage points", "", "| N (per class) | " + " | ".join(METHODS[1:]) + " |",
