@@ -185,7 +185,8 @@ def plot_near_far(near_gains, far_gains, per_class_near: int = 5, per_class_far:
         ax.set_xscale("log")
         ax.set_xticks(ticks, [f"{t:,}" for t in ticks], rotation=45)
         ax.minorticks_off()
-        ax.set(title=f"{title} ({int(gains['seeds'].min())} seeds)",
+        low, high = int(gains["seeds"].min()), int(gains["seeds"].max())
+        ax.set(title=f"{title} ({low} seeds)" if low == high else f"{title} ({low}-{high} seeds per point)",
                xlabel="labelled target images per class (log scale)")
     axes[0].set_ylabel("test accuracy minus scratch\n(percentage points)")
     axes[0].set_xlim(0.7, 8000)
