@@ -1,4 +1,4 @@
-"""Lessons 3 and 4: the code the lessons teach, and the contract lesson 5 relies on.
+"""Lessons 3 and 4: the code the lessons teach, and the architectures lessons 5 and 8 rely on.
 
 The lesson code is taken from the notebooks themselves (the cells that define it), so
 these tests fail when a lesson's convolution, pooling or source-model architecture drifts.
@@ -138,67 +138,12 @@ def test_lesson_receptive_fields_follow_the_formula_and_the_measurement():
     assert measured(strided, "b") == (9, 9)
 
 
-def test_selectivity_tool_repeats_the_lessons_measurement():
-    """``python -m course_utils.tools.selectivity_seeds`` runs the lesson's functions and settings, not a variant."""
-    import keras
-
-    from course_utils import models
-    from course_utils.tools import selectivity_seeds as tool
-
-    lesson = run_cell(LESSON_3, r"^def class_profiles", functions_only=True)
-    lesson.update(run_cell(LESSON_3, r"^def selectivity", functions_only=True))
-    assert (lesson["STAGES"], lesson["POOLINGS"]) == (tool.STAGES, tool.POOLINGS)
-    keras.utils.set_random_seed(0)
-    cnn = models.build_mnist_cnn()
-    rng = np.random.default_rng(4)
-    images, labels = rng.random((60, 28, 28, 1)).astype("float32"), np.arange(60) % 10
-    ours, theirs = lesson["class_profiles"](cnn, images, labels, batch=25), tool.class_profiles(cnn, images, labels)
-    assert ours.keys() == theirs.keys() and len(ours) == 10
-    for key in ours:
-        assert np.allclose(ours[key], theirs[key], atol=1e-5), key
-        assert lesson["selectivity"](ours[key]) == pytest.approx(tool.selectivity(theirs[key]))
-    settings = run_cell(LESSON_3, r"^N_TRAIN = ", cu=_FullProfile())
-    source = "\n".join(code_cells(LESSON_3))
-    assert (settings["N_TRAIN"], settings["N_TEST"], settings["EPOCHS"], settings["BATCH_SIZE"]) == (
-        tool.N_TRAIN, tool.N_TEST, tool.EPOCHS, tool.BATCH_SIZE)
-    assert [float(rate) for rate in re.findall(r"learning_rate=([0-9.e-]+)", source)] == [tool.LEARNING_RATE]
-    assert [float(split) for split in re.findall(r"validation_split=([0-9.]+)", source)] == [tool.VAL_SPLIT]
-
-
-def test_selectivity_tool_claims_can_fail():
-    """The tool's tally of the lesson's statements says no for a table where training changed nothing."""
-    import pandas as pd
-
-    from course_utils.tools import selectivity_seeds as tool
-
-    index = pd.MultiIndex.from_product([tool.POOLINGS, ("pixels",) + tool.STAGES], names=["pooling", "stage"])
-    flat = pd.DataFrame({"untrained": 0.2, "trained": 0.2, "change": 0.0}, index=index)
-    assert not any(test(flat) for test in tool.CLAIMS.values())
-    learned = flat.copy()
-    learned.loc[("per position", "conv2"), ["untrained", "change"]] = [0.15, 0.15]
-    for pooling in tool.POOLINGS:
-        learned.loc[(pooling, "conv1"), ["trained", "change"]] = [0.1, -0.1]
-        learned.loc[(pooling, "conv2"), ["trained", "change"]] = [0.3, 0.1]
-        learned.loc[(pooling, "pool2"), ["trained", "change"]] = [0.3, 0.1]
-        learned.loc[(pooling, "head"), ["trained", "change"]] = [0.9, 0.7]
-    assert all(test(learned) for test in tool.CLAIMS.values())
-
-
 class _FullProfile:
     """Stands in for ``course_utils`` in a parameter cell: ``by_profile`` returns the full-profile value."""
 
     @staticmethod
     def by_profile(full, smoke):
         return full
-
-
-def test_lesson_selectivity_is_zero_for_flat_and_one_for_single_class_channels():
-    selectivity = run_cell(LESSON_3, r"^def selectivity", functions_only=True)["selectivity"]
-    flat = np.ones((10, 4))
-    one_class = np.zeros((10, 4))
-    one_class[3] = 2.0
-    assert selectivity(flat) == pytest.approx(0.0)
-    assert selectivity(one_class) == pytest.approx(1.0)
 
 
 # ---- lesson 4: the source models are the shared builders, and the saved-file contract -------------
@@ -239,8 +184,9 @@ def test_lesson_4_lists_every_confusion_at_the_maximum():
     assert ns["top_pairs"] == [(7, 2)] and ns["tie"] == ""
 
 
-def test_lesson_4_saves_the_paths_lesson_5_loads(monkeypatch):
-    """Lesson 4's save cell, run for both profiles, names the files ``transfer.source_path`` (lesson 5) loads."""
+def test_lesson_4_saves_the_paths_transfer_source_path_names(monkeypatch):
+    """Lesson 4's save cell, run for both profiles, names the files ``transfer.source_path`` gives (lesson 4's own
+    files, read by exercise 4.4; lessons 5 and 8 train their sources from ``transfer.SOURCE_RECIPE`` instead)."""
     import ast
 
     import course_utils as cu
@@ -301,8 +247,6 @@ def test_convolution_plots_draw_the_expected_grids():
     assert axes.shape == (2, 2)
     assert len(axes[0, 0].figure.axes) == 4 + 2, "each output panel has its colour bar"
     assert len(convolution.plot_feature_maps(np.random.rand(26, 26, 12), "maps", ncols=8)[""].flat) == 16
-    ax = convolution.plot_class_profiles(np.random.rand(10, 32), [str(i) for i in range(10)], "profiles")
-    assert ax.get_title() == "profiles"
     plt.close("all")
 
 

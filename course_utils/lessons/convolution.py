@@ -1,10 +1,15 @@
-"""Plot plumbing for lesson 3 (convolution): kernels, feature maps, learned filters, class profiles, selectivity.
+"""Plumbing for lesson 3 (convolution): plots of kernels, feature maps and filters, and linear-probe helpers.
 
-The convolution itself is written in the lesson; these helpers only draw. Signed
+The convolution itself is written in the lesson; the plot helpers only draw. Signed
 arrays (kernels, edge responses, filter weights) use a red-blue colour map centred
 on zero, so positive and negative values always read the same way. Every grid of
 maps or filters carries a colour bar, and maps a reader is asked to compare share
 one scale.
+
+The linear probes of lesson 3 (which stage of a frozen CNN helps a new task) use three helpers:
+:func:`stage_features` reads the frozen features after each stage, :func:`per_class_sample` draws
+the few labelled images, and :func:`fit_probe` fits a logistic regression with its regularisation
+chosen on validation images. What to probe (which network, stages and targets) is in the lesson.
 """
 from __future__ import annotations
 
@@ -121,40 +126,104 @@ def plot_filters(weights: np.ndarray | Mapping[str, np.ndarray], title: str = "L
     return axes
 
 
-def plot_class_profiles(profiles: np.ndarray, class_names: Sequence[str], title: str, ax=None):
-    """Heatmap of mean activation per class (rows) and channel (columns), each column scaled to max 1.
+# ---------------------------------------------------------------- linear probes
+PROBE_STAGES = ("pixels", "conv1", "conv2", "pool2", "head")
+PROBE_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)   # inverse regularisation strengths a probe chooses from
 
-    A column that is equally bright in every row belongs to a channel that fires for every class
-    (generic); a column with one bright cell belongs to a class-specific channel. Returns the Axes.
+
+def stage_features(model, images: np.ndarray, stages: Sequence[str] = PROBE_STAGES,
+                   batch_size: int = 500) -> dict[str, np.ndarray]:
+    """{stage: (n_images, n_features)}: the output of each named layer of ``model``, flattened.
+
+    ``"pixels"`` is the input itself (the baseline every stage is compared with). The model is only
+    read (frozen), in batches of ``batch_size`` images.
+
+    Example:
+        >>> {k: v.shape for k, v in stage_features(cnn, x[:10]).items()}   # conv1: (10, 21632) ...
+    """
+    import keras
+
+    named = [s for s in stages if s != "pixels"]
+    reader = keras.Model(model.inputs[0], [model.get_layer(s).output for s in named])
+    outputs = reader.predict(images, batch_size=batch_size, verbose=0) if named else []
+    outputs = [outputs] if len(named) == 1 else list(outputs)
+    features = {s: np.asarray(out).reshape(len(images), -1) for s, out in zip(named, outputs)}
+    features["pixels"] = np.asarray(images, dtype="float32").reshape(len(images), -1)
+    return {s: features[s] for s in stages}
+
+
+def per_class_sample(labels: np.ndarray, classes: Sequence[int], n_per_class: int, rng,
+                     exclude: np.ndarray | None = None) -> np.ndarray:
+    """Indices of ``n_per_class`` random images of each class in ``classes`` (none from ``exclude``).
+
+    Raises:
+        ValueError: a class has fewer than ``n_per_class`` images left to draw from.
+    """
+    labels = np.asarray(labels)
+    allowed = np.ones(len(labels), bool)
+    if exclude is not None:
+        allowed[np.asarray(exclude)] = False
+    picked = []
+    for c in classes:
+        pool = np.flatnonzero((labels == c) & allowed)
+        if len(pool) < n_per_class:
+            raise ValueError(f"class {c} has only {len(pool)} images to draw {n_per_class} from; ask for fewer.")
+        picked.append(rng.choice(pool, n_per_class, replace=False))
+    return np.concatenate(picked)
+
+
+def fit_probe(train: tuple, val: tuple, test: tuple, cs: Sequence[float] = PROBE_CS) -> dict:
+    """A linear probe: logistic regression on frozen features, its regularisation chosen on validation images.
+
+    Each of ``train``, ``val``, ``test`` is ``(features, labels)``. Features are standardised with the
+    training images' mean and sd; one L2-regularised logistic regression (scikit-learn) is fitted per
+    ``C`` in ``cs`` (smaller C = stronger regularisation), the C with the best validation accuracy is
+    kept (the smallest on ties), and only that probe is scored on the test images.
+
+    Returns:
+        ``{"C": chosen C, "val_accuracy": ..., "test_accuracy": ...}``
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    scaler = StandardScaler().fit(train[0])
+    x_train, x_val, x_test = (scaler.transform(part[0]) for part in (train, val, test))
+    best = None
+    with threadpool_limits(1):   # small problems: one thread wastes less time than several waiting on each other
+        for c in cs:
+            probe = LogisticRegression(C=c, max_iter=500).fit(x_train, train[1])
+            score = probe.score(x_val, val[1])
+            if best is None or score > best[0]:
+                best = (score, c, probe)
+    return {"C": best[1], "val_accuracy": float(best[0]), "test_accuracy": float(best[2].score(x_test, test[1]))}
+
+
+def plot_probes(table, stages: Sequence[str] = PROBE_STAGES, colors: Sequence[str] = ("#7f7f7f", "#1f77b4"),
+                chance: Mapping[str, float] | None = None):
+    """Probe test accuracy per stage, trained against untrained network, one panel per target.
+
+    ``table`` has one row per (target, network, seed, stage) with ``test_accuracy``. Thin lines are
+    single seeds, thick lines their mean; a dotted line marks chance when ``chance`` {target: accuracy}
+    is given. Returns the array of Axes.
     """
     import matplotlib.pyplot as plt
 
-    profiles = np.asarray(profiles, float)
-    scaled = profiles / np.maximum(profiles.max(axis=0, keepdims=True), 1e-12)
-    if ax is None:
-        ax = plt.subplots(figsize=(8, 3.4))[1]
-    image = ax.imshow(scaled, aspect="auto", cmap="magma", vmin=0, vmax=1)
-    ax.set_yticks(range(len(class_names)), labels=list(class_names))
-    ax.set(title=title, xlabel="channel", ylabel="true class")
-    ax.grid(False)
-    ax.figure.colorbar(image, ax=ax, label="mean activation / channel max")
-    return ax
-
-
-def plot_selectivity(table, colors: Sequence[str] = ("#7f7f7f", "#d62728")):
-    """Bars of the mean class-selectivity index per stage, untrained against trained, one panel per pooling.
-
-    ``table`` is indexed by (pooling, stage) with the columns ``untrained`` and ``trained`` (lesson 3's
-    ``selectivity_table``). Returns the array of Axes.
-    """
-    import matplotlib.pyplot as plt
-
-    poolings = list(dict.fromkeys(table.index.get_level_values(0)))
-    fig, axes = plt.subplots(1, len(poolings), figsize=(5.5 * len(poolings), 3.8), sharey=True, squeeze=False)
-    for ax, pooling in zip(axes[0], poolings):
-        table.loc[pooling][["untrained", "trained"]].plot.bar(ax=ax, color=list(colors), rot=0, legend=False)
-        ax.set(title=f"units counted {pooling}", xlabel="stage (input → output)", ylabel="mean selectivity index (0-1)",
-               ylim=(0, 1))
-    axes[0, 0].legend(loc="upper left")
-    fig.suptitle("Class selectivity by stage, before and after training", fontweight="bold")
+    targets = list(dict.fromkeys(table["target"]))
+    fig, axes = plt.subplots(1, len(targets), figsize=(5.6 * len(targets), 4), sharey=True, squeeze=False)
+    x = np.arange(len(stages))
+    for ax, target in zip(axes[0], targets):
+        for network, color in zip(("untrained", "trained"), colors):
+            rows = table[(table["target"] == target) & (table["network"] == network)]
+            wide = rows.pivot(index="seed", columns="stage", values="test_accuracy")[list(stages)]
+            for _, seed_row in wide.iterrows():
+                ax.plot(x, seed_row.values, color=color, alpha=0.3, linewidth=1)
+            ax.plot(x, wide.mean().values, color=color, marker="o", linewidth=2.5,
+                    label=f"{network} network (mean of {len(wide)} seeds)")
+        if chance and target in chance:
+            ax.axhline(chance[target], color="black", linestyle=":", linewidth=1, label="chance")
+        ax.set_xticks(x, labels=list(stages))
+        ax.set(title=target, xlabel="stage the probe reads (input → output)", ylabel="probe test accuracy")
+        ax.legend(loc="lower left", fontsize=8)
+    fig.suptitle("Linear probes on frozen features: trained on digits 0-4 vs untrained", fontweight="bold")
     return axes[0]

@@ -1,0 +1,139 @@
+"""Lesson 3's linear probes: the plumbing in ``course_utils.convolution`` and the seed tool that repeats the lesson."""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+LESSON_3 = Path(__file__).resolve().parents[1] / "notebooks" / "03_convolution_mnist.ipynb"
+LESSON_FUNCTIONS = ("scaled", "probe_targets", "train_source", "probe_network")
+
+
+def _lesson_functions() -> dict[str, str]:
+    """{name: ast.dump} of every function the lesson defines."""
+    cells = json.loads(LESSON_3.read_text(encoding="utf-8"))["cells"]
+    found = {}
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        if source.lstrip().startswith(("%", "!")):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                found[node.name] = ast.dump(node)
+    return found
+
+
+def test_probe_tool_runs_the_lessons_cells_word_for_word():
+    """``python -m course_utils.tools.probe_seeds`` uses the lesson's functions, not a variant of them."""
+    import inspect
+
+    from course_utils.tools import probe_seeds as tool
+
+    lesson = _lesson_functions()
+    for name in LESSON_FUNCTIONS:
+        ours = ast.dump(ast.parse(inspect.getsource(getattr(tool, name))).body[0])
+        assert lesson.get(name) == ours, f"{name} differs between the lesson and probe_seeds"
+
+
+def test_probe_tool_uses_the_lessons_full_profile_settings():
+    from course_utils.tools import probe_seeds as tool
+
+    cells = json.loads(LESSON_3.read_text(encoding="utf-8"))["cells"]
+    params = next("".join(c["source"]) for c in cells
+                  if c["cell_type"] == "code" and "".join(c["source"]).startswith("N_TRAIN = "))
+
+    class FullProfile:
+        @staticmethod
+        def by_profile(full, smoke):
+            return full
+
+    ns = {"cu": FullProfile()}
+    exec(params, ns)
+    assert (ns["N_TRAIN"], ns["EPOCHS"], ns["BATCH_SIZE"], ns["PROBE_LABELLED"], ns["PROBE_TEST"]) == (
+        tool.N_TRAIN, tool.EPOCHS, tool.BATCH_SIZE, tool.PROBE_LABELLED, tool.PROBE_TEST)
+    assert len(ns["PROBE_SEEDS"]) >= 3
+
+
+def test_stage_features_flattens_every_stage_and_keeps_the_pixels():
+    from course_utils import convolution, models
+
+    cnn = models.build_mnist_cnn()
+    x = np.random.default_rng(0).random((7, 28, 28, 1)).astype("float32")
+    features = convolution.stage_features(cnn, x)
+    assert list(features) == list(convolution.PROBE_STAGES)
+    assert {k: v.shape for k, v in features.items()} == {
+        "pixels": (7, 784), "conv1": (7, 26 * 26 * 32), "conv2": (7, 11 * 11 * 64), "pool2": (7, 1600), "head": (7, 10)}
+    assert np.allclose(features["pixels"], x.reshape(7, -1))
+    assert list(convolution.stage_features(cnn, x, stages=("conv2",))) == ["conv2"]
+
+
+def test_per_class_sample_draws_each_class_and_respects_exclusions():
+    from course_utils import convolution
+
+    labels = np.repeat(np.arange(5), 10)
+    rng = np.random.default_rng(1)
+    first = convolution.per_class_sample(labels, range(5), 4, rng)
+    assert np.bincount(labels[first], minlength=5).tolist() == [4] * 5
+    second = convolution.per_class_sample(labels, range(5), 6, rng, exclude=first)
+    assert not set(first) & set(second)
+    with pytest.raises(ValueError, match="fewer"):
+        convolution.per_class_sample(labels, range(5), 7, rng, exclude=first)
+
+
+def test_fit_probe_separates_informative_features_and_not_noise():
+    """A probe is near perfect on class-coded features, near chance on features unrelated to the labels."""
+    from course_utils import convolution
+
+    rng = np.random.default_rng(2)
+
+    def part(n, informative):
+        y = np.repeat(np.arange(4), n)
+        x = rng.normal(size=(4 * n, 50))
+        if informative:
+            x[np.arange(4 * n), y] += 4.0
+        return x, y
+
+    good = convolution.fit_probe(part(20, True), part(20, True), part(200, True))
+    noise = convolution.fit_probe(part(20, False), part(20, False), part(200, False))
+    assert good["test_accuracy"] > 0.9 and good["C"] in convolution.PROBE_CS
+    assert noise["test_accuracy"] < 0.45
+
+
+def test_fit_probe_chooses_c_on_the_validation_images_only():
+    """Two probes that differ only in their test images choose the same C (the test set plays no part)."""
+    from course_utils import convolution
+
+    rng = np.random.default_rng(3)
+    y = np.repeat(np.arange(3), 15)
+    x = rng.normal(size=(45, 30)) + 1.5 * np.eye(30)[y]
+    xv = rng.normal(size=(45, 30)) + 1.5 * np.eye(30)[y]
+    test_a = (rng.normal(size=(90, 30)), np.repeat(np.arange(3), 30))
+    test_b = (rng.normal(size=(90, 30)) + 1.5 * np.eye(30)[np.repeat(np.arange(3), 30)], np.repeat(np.arange(3), 30))
+    a, b = convolution.fit_probe((x, y), (xv, y), test_a), convolution.fit_probe((x, y), (xv, y), test_b)
+    assert a["C"] == b["C"] and a["val_accuracy"] == b["val_accuracy"]
+
+
+def test_plot_probes_draws_one_panel_per_target():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from course_utils import convolution
+
+    rows = [{"seed": s, "network": n, "target": t, "stage": st, "test_accuracy": 0.5}
+            for s in (1, 2) for n in ("trained", "untrained") for t in ("near", "far") for st in convolution.PROBE_STAGES]
+    axes = convolution.plot_probes(pd.DataFrame(rows), chance={"near": 0.2, "far": 0.1})
+    assert [ax.get_title() for ax in axes] == ["near", "far"]
+    assert all(ax.get_ylabel() == "probe test accuracy" for ax in axes)
+    plt.close("all")
