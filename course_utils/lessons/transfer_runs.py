@@ -248,7 +248,10 @@ def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = T
     table = pd.read_csv(path) if path.exists() else pd.DataFrame()
     if len(table) and (table["key"] == key).any():
         return dict(table[table["key"] == key].iloc[-1], cached=True)
-    row = {"key": key, **asdict(cfg), **run_one(cfg, data, source, trainer)}
+    values = asdict(cfg)
+    if values["target"] == "fashion":   # as in config_key: the far grid's files keep the columns they had
+        values.pop("target")
+    row = {"key": key, **values, **run_one(cfg, data, source, trainer)}
     table = pd.DataFrame([row]) if table.empty else pd.concat([table, pd.DataFrame([row])], ignore_index=True)
     with atomic_write(path) as tmp:   # the whole file, rewritten: a crash leaves the old file intact
         table.to_csv(tmp, index=False)
