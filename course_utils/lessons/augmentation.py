@@ -116,6 +116,12 @@ def augmentation_pipeline(condition: str, seed: int = 0):
     """The random layers of ``condition`` (a key of :data:`CONDITIONS`) as one ``keras.Sequential``, or None.
 
     Uncovered pixels are filled with black (``fill_mode="constant"``): Fashion-MNIST's background.
+
+    Every layer gets the same ``seed``, so on the first call the flip decision and the horizontal shift of
+    "flip + shift" are drawn from the same random state and are correlated; from the second call on they are
+    not (the layers' seed generators advance at different rates). That affects one batch per run, and the
+    recorded experiment was run this way; when you copy the pattern, give each layer its own seed (``seed``,
+    ``seed + 1``) or leave the layers unseeded and rely on ``keras.utils.set_random_seed``.
     """
     import keras
     from keras import layers
@@ -249,7 +255,10 @@ def read_runs(csv) -> list[dict]:
 def recorded_table(runs, baseline: str = "none"):
     """One row per condition: mean ± sd (spread) of clean-train and test accuracy and of the gap, the paired
     test difference from ``baseline`` with its t interval and verdict (:func:`course_utils.stats.paired_table`),
-    the late gain of the mean validation curve and the seconds per run.
+    the same interval corrected for the number of conditions compared with ``baseline`` (Bonferroni: level
+    1 − 0.05/k) and its verdict, the late gain of the mean validation curve, the per-seed paired late gain
+    minus ``baseline``'s (mean and 95% t interval) with the number of seeds in which it is above 0, and the
+    seconds per run.
 
     Args:
         runs: rows as :func:`read_runs` returns them (or a DataFrame with the same columns).
@@ -257,8 +266,13 @@ def recorded_table(runs, baseline: str = "none"):
     import pandas as pd
 
     runs = pd.DataFrame(runs)
-    runs = runs.assign(gap=runs["train_accuracy"] - runs["test_accuracy"])
+    runs = runs.assign(gap=runs["train_accuracy"] - runs["test_accuracy"],
+                       late=[late_gain(curve) for curve in runs["val_curve"]])
+    k = max(runs["condition"].nunique() - 1, 1)
     paired = stats.paired_table(runs, "condition", "test_accuracy", baseline=baseline).set_index("condition")
+    corrected = stats.paired_table(runs, "condition", "test_accuracy", baseline=baseline,
+                                   level=1 - (1 - stats.LEVEL) / k).set_index("condition")
+    control = runs[runs["condition"] == baseline].set_index("seed")
     rows = []
     for condition, group in runs.groupby("condition", sort=False):
         row = {"condition": condition, "seeds": group["seed"].nunique()}
@@ -266,7 +280,14 @@ def recorded_table(runs, baseline: str = "none"):
             row[f"{metric} mean"], row[f"{metric} sd"] = group[metric].mean(), group[metric].std(ddof=1)
         if condition != baseline:
             row.update(paired.loc[condition, ["gain", "low", "high", "verdict"]].to_dict())
+            row["low (corrected)"], row["high (corrected)"] = corrected.loc[condition, ["low", "high"]]
+            row["verdict (corrected)"] = corrected.loc[condition, "verdict"]
         row["late gain"] = late_gain(np.mean(np.stack(group["val_curve"].to_list()), axis=0))
+        if condition != baseline:
+            d = (group.set_index("seed")["late"] - control["late"]).dropna()
+            (row["late gain − control"], row["late gain − control low"],
+             row["late gain − control high"]) = stats.paired_interval(d)
+            row["seeds rising more"] = int((d > 0).sum())
         rows.append(row)
     return pd.DataFrame(rows).set_index("condition")
 

@@ -68,21 +68,28 @@ def table(csv: Path, baseline: str = "none") -> str:
 
     runs = read_runs(csv)
     summary = recorded_table(runs, baseline)
+    n_compared = len(summary) - 1
     lines = ["| condition | train accuracy (clean) | test accuracy | gap (train − test) | paired test difference "
-             f"vs {baseline} [95% t interval] | verdict | late gain (last 10 epochs) | seconds per run |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"vs {baseline} [95% t interval] | verdict | interval corrected for {n_compared} comparisons "
+             f"(Bonferroni) | late gain (last 10 epochs) | late gain − {baseline}'s, per seed [95% t interval] "
+             "| seconds per run |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for condition, row in summary.iterrows():
         cells = [f"{row[f'{m} mean']:.3f} ± {row[f'{m} sd']:.3f}" for m in ("train_accuracy", "test_accuracy", "gap")]
         if condition == baseline:
-            diff_cell, verdict_cell = "(control)", ""
+            diff_cell, verdict_cell, corrected_cell, late_cell = "(control)", "", "", ""
         else:
             diff_cell = f"{row['gain']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]"
             verdict_cell = row["verdict"]
-        lines.append(f"| {condition} | {' | '.join(cells)} | {diff_cell} | {verdict_cell} | {row['late gain']:+.4f} | "
-                     f"{row['seconds mean']:.0f} ± "
+            corrected_cell = (f"[{row['low (corrected)']:+.3f}, {row['high (corrected)']:+.3f}] "
+                              f"{row['verdict (corrected)']}")
+            late_cell = (f"{row['late gain − control']:+.4f} [{row['late gain − control low']:+.4f}, "
+                         f"{row['late gain − control high']:+.4f}], above 0 in {int(row['seeds rising more'])} "
+                         f"of {int(row['seeds'])} seeds")
+        lines.append(f"| {condition} | {' | '.join(cells)} | {diff_cell} | {verdict_cell} | {corrected_cell} | "
+                     f"{row['late gain']:+.4f} | {late_cell} | {row['seconds mean']:.0f} ± "
                      f"{row['seconds sd']:.0f} |")
     seeds = sorted({int(r["seed"]) for r in runs})
-    n_compared = len(summary) - 1
     lines.append(f"\nn = {len(seeds)} seeds ({seeds}), {int(runs[0]['epochs'])} epochs; mean ± sd over seeds "
                  f"(sd: spread between runs, not uncertainty). {n_compared} paired intervals: when nothing differs, "
                  f"about {stats.expected_false_exclusions(n_compared):.2f} of them would exclude 0 by chance alone.")
