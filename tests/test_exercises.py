@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import course_utils as cu
-from course_utils import checks, exercises
+from course_utils import checks, exercises, i18n
 from course_utils.exercises import core, gradelog, solutions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,16 +120,18 @@ def test_every_exercise_has_two_hint_tiers_in_both_languages_and_no_hint_is_the_
         return "".join(text.split())
 
     for eid, found in exercises.all_exercises().items():
-        assert found.hint and found.recipe and found.hint_zh and found.recipe_zh, f"{eid}: two tiers, two languages"
+        hint_zh, recipe_zh = i18n.tr_in("zh", found.hint), i18n.tr_in("zh", found.recipe)
+        assert found.hint and found.recipe and hint_zh != found.hint and recipe_zh != found.recipe, \
+            f"{eid}: two tiers, two languages (the Chinese from the message catalog)"
         assert found.hint != found.recipe, eid
         code = solutions.solution_code(eid, core.lesson_number(eid))
-        hints = normal(" ".join([found.hint, found.recipe, found.hint_zh, found.recipe_zh]))
+        hints = normal(" ".join([found.hint, found.recipe, hint_zh, recipe_zh]))
         for line in code.splitlines():
             line = line.split("#")[0].strip()
             if len(normal(line)) >= 16:
                 assert normal(line) not in hints, f"{eid}: a hint holds the solution's line {line!r}"
     monkeypatch.setenv("COURSE_LANG", "zh")
-    assert exercises.get("3.1").hint_text(2) == exercises.get("3.1").recipe_zh
+    assert exercises.get("3.1").hint_text(2) == i18n.tr_in("zh", exercises.get("3.1").recipe)
 
 
 def test_solution_is_found_from_a_learner_folder_without_the_checkout(monkeypatch, tmp_path, capsys):

@@ -6,6 +6,7 @@ Each test names, in its docstring, the change that would make it fail.
 """
 from __future__ import annotations
 
+import gettext
 import json
 import re
 
@@ -39,14 +40,32 @@ def zh_folder(english, monkeypatch):
 
 
 @pytest.fixture
-def demo_exercise(monkeypatch):
-    """Exercise 99.1 with a bilingual hint and a checker whose reason is bilingual."""
+def extra_chinese(monkeypatch):
+    """Messages a test adds to the Chinese catalog (for exercises and reasons the real catalog does not hold)."""
+    extra: dict[str, str] = {}
+    real = i18n.catalog
+
+    class Overlay(gettext.NullTranslations):
+        def __init__(self, base):
+            super().__init__()
+            self.base = base
+
+        def gettext(self, message):
+            return extra.get(message) or self.base.gettext(message)
+
+    monkeypatch.setattr(i18n, "catalog", lambda lang: Overlay(real(lang)) if lang == "zh" else real(lang))
+    return extra
+
+
+@pytest.fixture
+def demo_exercise(monkeypatch, extra_chinese):
+    """Exercise 99.1 with a hint and a checker reason that the (test's) catalog translates."""
     def checker(answer, ns):
-        core.expect(answer == core.lesson_value(ns, "target"), i18n.say("too small", "太小了"))
+        core.expect(answer == core.lesson_value(ns, "target"), i18n.tr("too small"))
         return core.CORRECT
 
-    monkeypatch.setitem(core._REGISTRY, "99.1", core.Exercise("99.1", "Look at the target.", checker,
-                                                              "看看 target。"))
+    extra_chinese.update({"too small": "太小了", "Look at the target.": "看看 target。"})
+    monkeypatch.setitem(core._REGISTRY, "99.1", core.Exercise("99.1", "Look at the target.", checker))
     return {"target": 7}
 
 
@@ -117,7 +136,7 @@ def test_check_hint_and_every_verdict_line_are_chinese_in_a_zh_folder(zh_folder,
     assert lines[5] == "练习 99.1 的提示：看看 target。"
 
 
-def test_an_exercise_without_a_chinese_hint_falls_back_to_english(zh_folder, monkeypatch, capsys):
+def test_an_exercise_without_a_chinese_hint_falls_back_to_english(zh_folder, monkeypatch, capsys):  # not in the catalog
     """Fails if a missing Chinese hint prints an empty hint (exercises registered by tests or new authors)."""
     monkeypatch.setitem(core._REGISTRY, "99.2", core.Exercise("99.2", "Only in English.", lambda a, ns: core.CORRECT))
     cu.hint("99.2")
@@ -135,13 +154,15 @@ def test_the_grade_log_keeps_english_verdicts_under_zh(zh_folder, demo_exercise,
     assert entries[2]["message"] == "太小了"
 
 
-def test_every_exercise_has_a_chinese_hint():
-    """Fails if an exercise of lessonNN.py lacks hint_zh, or its hint_zh is not Chinese."""
+def test_every_exercise_has_a_chinese_hint_and_recipe():
+    """Fails if the catalog lacks the Chinese of an exercise's hint or recipe (lessonNN.py's @exercise texts), or
+    an English hint holds Chinese."""
     everything = core.all_exercises()
     assert len(everything) >= 31
     for eid, exercise in everything.items():
-        assert exercise.hint_zh and CJK.search(exercise.hint_zh), f"exercise {eid}: no Chinese hint"
-        assert not CJK.search(exercise.hint), f"exercise {eid}: its English hint holds Chinese"
+        for text in (exercise.hint, exercise.recipe):
+            assert CJK.search(i18n.tr_in("zh", text)), f"exercise {eid}: no Chinese for {text[:60]!r}"
+            assert not CJK.search(text), f"exercise {eid}: its English hint holds Chinese"
 
 
 def test_every_hint_prints_in_the_lesson_language(english, monkeypatch, capsys):
@@ -151,12 +172,12 @@ def test_every_hint_prints_in_the_lesson_language(english, monkeypatch, capsys):
         assert capsys.readouterr().out.strip().startswith(f"Hint for exercise {eid}: {exercise.hint}")
         monkeypatch.setenv("COURSE_LANG", "zh")
         cu.hint(eid)
-        assert capsys.readouterr().out.strip().startswith(f"练习 {eid} 的提示：{exercise.hint_zh}")
+        assert capsys.readouterr().out.strip().startswith(f"练习 {eid} 的提示：{i18n.tr_in('zh', exercise.hint)}")
         monkeypatch.delenv("COURSE_LANG")
 
 
 def test_a_checkers_not_quite_reason_is_chinese_under_zh(english, monkeypatch, capsys):
-    """Fails if lesson00's checker reasons are not written with say(english, chinese)."""
+    """Fails if lesson00's checker reasons are not translated (tr() and the message catalog)."""
     cu.check("0.2", "abc", {})
     assert "a SHA-256 digest has 64 hex digits; yours has 3" in capsys.readouterr().out
     monkeypatch.setenv("COURSE_LANG", "zh")

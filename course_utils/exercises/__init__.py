@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..checks import CheckFailed, CheckResult, strict_mode
-from ..i18n import say
+from ..i18n import tr
 from . import gradelog, solutions
 from .core import (CORRECT, Exercise, LessonStateMissing, NotQuite, UnknownExercise, Verdict, all_exercises, call,
                    correct, exercise, expect, get, lesson_number, lesson_value, normal_id, prediction_note)
@@ -59,15 +59,14 @@ class Outcome:
     def line(self) -> str:
         """The line printed for the learner, in the lesson's language."""
         if self.verdict == "correct":
-            note = say(f" — {self.message}", f"——{self.message}") if self.message else ""
-            return say(f"✅ Exercise {self.exercise}: correct", f"✅ 练习 {self.exercise}：正确") + note
+            note = tr(" — {message}", message=self.message) if self.message else ""
+            return tr("✅ Exercise {exercise}: correct", exercise=self.exercise) + note
         if self.verdict == "not answered":
-            return say(f"Exercise {self.exercise}: not answered yet", f"练习 {self.exercise}：尚未作答")
+            return tr("Exercise {exercise}: not answered yet", exercise=self.exercise)
         if self.verdict == "not quite":
-            return say(f"❌ Exercise {self.exercise}: not quite — {self.message}",
-                       f"❌ 练习 {self.exercise}：还不太对——{self.message}")
-        return say(f"❌ Exercise {self.exercise}: the check could not run — {self.message}",
-                   f"❌ 练习 {self.exercise}：检查无法运行——{self.message}")
+            return tr("❌ Exercise {exercise}: not quite — {message}", exercise=self.exercise, message=self.message)
+        return tr("❌ Exercise {exercise}: the check could not run — {message}", exercise=self.exercise,
+                  message=self.message)
 
 
 def evaluate(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = None) -> Outcome:
@@ -87,10 +86,9 @@ def evaluate(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None 
         return Outcome(exercise_id, "error", str(err))
     except Exception as err:  # the answer is not what the checker can use (a wrong type, a broken function, ...)
         name = "answer_" + exercise_id.replace(".", "_")
-        return Outcome(exercise_id, "not quite", say(
-            f"{name} could not be checked ({type(err).__name__}: {str(err)[:300]}): is it the kind of value the "
-            "exercise asks for?",
-            f"无法检查 {name}（{type(err).__name__}：{str(err)[:300]}）：它是练习要求的那种值吗？"))
+        return Outcome(exercise_id, "not quite", tr("{name} could not be checked ({type_name}: {err}): is it the "
+                                                    "kind of value the exercise asks for?", name=name,
+                                                    type_name=type(err).__name__, err=str(err)[:300]))
     if verdict.correct:
         return Outcome(exercise_id, "correct", verdict.reason)
     return Outcome(exercise_id, "not quite", verdict.reason)
@@ -110,8 +108,7 @@ def check(exercise_id: str, answer: Any, namespace: Mapping[str, Any] | None = N
     outcome = evaluate(exercise_id, answer, namespace)
     line = outcome.line
     if outcome.verdict == "not quite":
-        line += say(f'\n   Stuck? cu.hint("{outcome.exercise}") gives a hint.',
-                    f'\n   卡住了？运行 cu.hint("{outcome.exercise}") 看看提示。')
+        line += tr("\n   Stuck? cu.hint(\"{exercise}\") gives a hint.", exercise=outcome.exercise)
     print(line)
     lesson = _lesson_or_none(outcome.exercise)
     gradelog.record(outcome.exercise, outcome.verdict, outcome.message, lesson)
@@ -128,11 +125,10 @@ def hint(exercise_id: str, level: int = 1) -> None:
         print(err.args[0])
         return
     if level >= 2:
-        print(say(f"Recipe for exercise {found.id}: {found.hint_text(2)}", f"练习 {found.id} 的做法：{found.hint_text(2)}"))
+        print(tr("Recipe for exercise {id}: {hint_text}", id=found.id, hint_text=found.hint_text(2)))
         return
-    more = say(f'\n   Still stuck? cu.hint("{found.id}", 2) gives the recipe.',
-               f'\n   还是卡住了？cu.hint("{found.id}", 2) 给出做法。') if found.recipe else ""
-    print(say(f"Hint for exercise {found.id}: {found.hint_text(1)}", f"练习 {found.id} 的提示：{found.hint_text(1)}")
+    more = tr("\n   Still stuck? cu.hint(\"{id}\", 2) gives the recipe.", id=found.id) if found.recipe else ""
+    print(tr("Hint for exercise {id}: {hint_text}", id=found.id, hint_text=found.hint_text(1))
           + more)
 
 
@@ -146,13 +142,12 @@ def solution(exercise_id: str) -> None:
     try:
         code = solutions.solution_code(exercise_id, lesson_number(exercise_id))
     except solutions.NoInstructorNotebooks as err:
-        print(say(f"Exercise {exercise_id}: no solutions here. {err}\nIf your instructor handed out this notebook "
-                  "on its own, the solutions are not part of your edition: ask them, or try cu.hint() first.",
-                  f"练习 {exercise_id}：这里没有参考答案。{err}\n如果这个笔记本是老师单独发给你的，"
-                  "你拿到的版本就不含参考答案：请向老师索取，或者先试试 cu.hint()。"))
+        print(tr("Exercise {exercise_id}: no solutions here. {err}\n"
+                 "If your instructor handed out this notebook on its own, the solutions are not part of your "
+                 "edition: ask them, or try cu.hint() first.", exercise_id=exercise_id, err=err))
         return
-    print(say(f"# Solution of exercise {exercise_id}: paste it into the answer cell, read it, run it.\n{code}",
-              f"# 练习 {exercise_id} 的参考答案：粘贴到作答单元格中，读懂它，再运行。\n{code}"))
+    print(tr("# Solution of exercise {exercise_id}: paste it into the answer cell, read it, run it.\n"
+             "{code}", exercise_id=exercise_id, code=code))
 
 
 def _lesson_or_none(exercise_id: str) -> int | None:

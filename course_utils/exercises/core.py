@@ -4,20 +4,19 @@ A lesson's checkers live in ``course_utils/exercises/lessonNN.py``. Each is a fu
 ``checker(answer, ns)`` that receives the learner's answer and the lesson's namespace
 (``globals()`` of the notebook), computes the expected result from that namespace, and
 returns :data:`CORRECT` (or raises "not quite" through :func:`expect`). It is registered with
-:func:`exercise`, which also stores the exercise's two hints, in English and in Chinese: ``hint`` nudges
+:func:`exercise`, which also stores the exercise's two hints: ``hint`` nudges
 (``cu.hint("3.1")``), ``recipe`` gives the method in words (``cu.hint("3.1", 2)``); neither is the solution's
 code (``tests/test_exercise_checkers.py`` compares them)::
 
-    @exercise("3.1", hint="Count how many times the kernel fits along one side.",
-              recipe="...", hint_zh="数一数卷积核沿一条边能放下几次。", recipe_zh="...")
+    @exercise("3.1", hint="Count how many times the kernel fits along one side.", recipe="...")
     def _output_size(answer, ns):
-        expect(callable(answer), say("answer_3_1 should be a function", "answer_3_1 应该是一个函数"))
+        expect(callable(answer), tr("answer_3_1 should be a function"))
         ...
         return CORRECT
 
 Everything a learner reads comes in the lesson's language (:mod:`course_utils.i18n`): a
-reason is written as ``say(english, chinese)`` at the place it is raised, and the hint a
-learner sees is :meth:`Exercise.hint_text`.
+reason is written in English as ``tr("... {name} ...", name=value)`` where it is raised, the hints in
+English in ``@exercise``, and the message catalog (``course_utils/locale``) holds their translations.
 
 Inside a checker, :func:`expect` ends the check with "not quite" when a condition fails,
 :func:`lesson_value` fetches a name the lesson defines (or says which cell to run first), :func:`call` runs a
@@ -34,7 +33,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..i18n import language, say
+from ..i18n import tr
 
 EXERCISE_ID = re.compile(r"^(\d+)\.(\d+)$")
 
@@ -80,8 +79,8 @@ def call(function: Callable, *args: Any, name: str = "your function") -> Any:
     except (NotQuite, LessonStateMissing):
         raise
     except Exception as err:  # the learner's code broke: a verdict on the answer, not a crash of the check
-        raise NotQuite(say(f"{name} raised {type(err).__name__}: {str(err)[:300]}",
-                           f"{name} 引发了 {type(err).__name__}：{str(err)[:300]}")) from err
+        raise NotQuite(tr("{name} raised {type_name}: {err}", name=name, type_name=type(err).__name__,
+                          err=str(err)[:300])) from err
 
 
 def is_number(value: Any) -> bool:
@@ -101,15 +100,14 @@ def prediction_note(ns: Mapping[str, Any], exercise_id: str, measured: Any, unit
     name = "prediction_" + exercise_id.replace(".", "_")
     predicted = ns.get(name)
     if predicted is None:
-        return say(f"no prediction recorded: next time write `{name}` before you measure, and compare",
-                   f"没有记下预测：下次请先写好 `{name}` 再测量，然后比较两者")
+        return tr("no prediction recorded: next time write `{name}` before you measure, and compare", name=name)
     if isinstance(measured, Mapping):
         if not isinstance(predicted, Mapping) or not set(predicted) & set(measured):
-            return say(f"`{name}` should map some of {sorted(map(str, measured))} to your predicted values",
-                       f"`{name}` 应该把 {sorted(map(str, measured))} 中的几项映射到你的预测值")
+            return tr("`{name}` should map some of {keys} to your predicted values", name=name,
+                      keys=sorted(map(str, measured)))
         parts = [_one_note(k, predicted[k], measured[k], unit) for k in measured if k in predicted]
-        return say("your predictions: ", "你的预测：") + "; ".join(parts)
-    return say("your prediction: ", "你的预测：") + _one_note("", predicted, measured, unit)
+        return tr("your predictions: ") + "; ".join(parts)
+    return tr("your prediction: ") + _one_note("", predicted, measured, unit)
 
 
 def _one_note(key: Any, predicted: Any, measured: Any, unit: str) -> str:
@@ -118,26 +116,25 @@ def _one_note(key: Any, predicted: Any, measured: Any, unit: str) -> str:
         p, m = float(predicted), float(measured)
         off = p - m
         relative = f", {abs(off) / abs(m):.0%}" if m != 0 else ""
-        return say(f"{label}{p:g}{unit}, measured {m:.4g}{unit} (off by {off:+.3g}{unit}{relative})",
-                   f"{label}{p:g}{unit}，实测 {m:.4g}{unit}（相差 {off:+.3g}{unit}{relative}）")
+        return tr("{label}{p:g}{unit}, measured {m:.4g}{unit} (off by {off:+.3g}{unit}{relative})", label=label, p=p,
+                  unit=unit, m=m, off=off, relative=relative)
     same = str(predicted).strip().lower() == str(measured).strip().lower()
-    return say(f"{label}{predicted!r}, measured {measured!r} ({'right' if same else 'not what happened'})",
-               f"{label}{predicted!r}，实测 {measured!r}（{'猜对了' if same else '与实际不符'}）")
+    return tr("{label}{predicted!r}, measured {measured!r} ({verdict})", label=label, predicted=predicted,
+              measured=measured, verdict=tr("right") if same else tr("not what happened"))
 
 
 def lesson_value(ns: Mapping[str, Any], name: str) -> Any:
     """The value the lesson bound to ``name``; a clear error if that cell has not run yet."""
     if name not in ns:
-        raise LessonStateMissing(say(f"the lesson's variable `{name}` is not defined here: run the lesson's cells "
-                                     "above this exercise first (Run > Run All Above Selected Cell)",
-                                     f"这里还没有定义本课的变量 `{name}`：请先运行本练习上方的单元格"
-                                     "（Run > Run All Above Selected Cell）"))
+        raise LessonStateMissing(tr("the lesson's variable `{name}` is not defined here: run the lesson's cells "
+                                    "above this exercise first (Run > Run All Above Selected Cell)", name=name))
     return ns[name]
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """One registered exercise: its id, its two hints (English, and Chinese in ``*_zh``) and its checker.
+    """One registered exercise: its id, its two hints (English; translated through the message catalog) and its
+    checker.
 
     ``hint`` nudges (where to look, what to think about); ``recipe`` gives the method in words, still not the code.
     """
@@ -145,30 +142,25 @@ class Exercise:
     id: str
     hint: str
     checker: Callable[[Any, Mapping[str, Any]], Verdict]
-    hint_zh: str = ""
     recipe: str = ""
-    recipe_zh: str = ""
 
     def hint_text(self, level: int = 1) -> str:
         """The hint of tier ``level`` (1: a nudge, 2: the recipe) in the lesson's language."""
-        if level >= 2 and self.recipe:
-            return self.recipe_zh if language() == "zh" and self.recipe_zh else self.recipe
-        return self.hint_zh if language() == "zh" and self.hint_zh else self.hint
+        return tr(self.recipe if level >= 2 and self.recipe else self.hint)
 
 
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(exercise_id: str, hint: str, hint_zh: str = "", recipe: str = "", recipe_zh: str = "") -> Callable:
-    """Decorator: register ``checker`` for ``exercise_id`` with its nudge ``hint``, its ``recipe`` (tier 2) and
-    their Chinese versions."""
+def exercise(exercise_id: str, hint: str, recipe: str = "") -> Callable:
+    """Decorator: register ``checker`` for ``exercise_id`` with its nudge ``hint`` and its ``recipe`` (tier 2),
+    both in English: the message catalog holds their translations (``hint=`` and ``recipe=`` are extracted)."""
     lesson_number(exercise_id)  # refuse a malformed id at import time
 
     def register(checker: Callable[[Any, Mapping[str, Any]], Verdict]) -> Callable:
         if exercise_id in _REGISTRY and _REGISTRY[exercise_id].checker.__module__ != checker.__module__:
             raise ValueError(f"exercise {exercise_id} is registered twice")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, hint.strip(), checker, hint_zh.strip(), recipe.strip(),
-                                          recipe_zh.strip())
+        _REGISTRY[exercise_id] = Exercise(exercise_id, hint, checker, recipe)
         return checker
 
     return register
@@ -185,10 +177,8 @@ def lesson_number(exercise_id: Any) -> int:
     """The lesson an id belongs to: ``"3.1"`` -> 3. Raises UnknownExercise for a malformed id."""
     match = EXERCISE_ID.match(normal_id(exercise_id))
     if not match:
-        raise UnknownExercise(say(f"{exercise_id!r} is not an exercise id; write it as a string in quotes, e.g. "
-                                  "cu.hint(\"3.1\") (lesson 3, exercise 1)",
-                                  f"{exercise_id!r} 不是练习编号；请把编号写成带引号的字符串，例如 "
-                                  "cu.hint(\"3.1\")（第 3 课的练习 1）"))
+        raise UnknownExercise(tr("{exercise_id!r} is not an exercise id; write it as a string in quotes, e.g. "
+                                 "cu.hint(\"3.1\") (lesson 3, exercise 1)", exercise_id=exercise_id))
     return int(match.group(1))
 
 
@@ -208,12 +198,12 @@ def get(exercise_id: Any) -> Exercise:
     except ModuleNotFoundError as err:
         if err.name != lesson_module_name(lesson):
             raise
-        raise UnknownExercise(say(f"lesson {lesson} has no exercises ({exercise_id!r})",
-                                  f"第 {lesson} 课没有练习（{exercise_id!r}）")) from None
+        raise UnknownExercise(tr("lesson {lesson} has no exercises ({exercise_id!r})", lesson=lesson,
+                                 exercise_id=exercise_id)) from None
     if exercise_id not in _REGISTRY:
         known = sorted(e for e in _REGISTRY if lesson_number(e) == lesson)
-        raise UnknownExercise(say(f"no exercise {exercise_id!r}; lesson {lesson} has {', '.join(known) or 'none'}",
-                                  f"没有练习 {exercise_id!r}；第 {lesson} 课的练习有：{'、'.join(known) or '无'}"))
+        raise UnknownExercise(tr("no exercise {exercise_id!r}; lesson {lesson} has {known}", exercise_id=exercise_id,
+                                 lesson=lesson, known=", ".join(known) or tr("none")))
     return _REGISTRY[exercise_id]
 
 

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..i18n import say
+from ..i18n import tr
 from .core import CORRECT, NotQuite, Verdict, call, correct, exercise, expect, is_number, lesson_value, prediction_note
 
 GRAD_TOLERANCE = 1e-5      # largest relative error accepted against the numerical gradient
@@ -89,16 +89,10 @@ def evaluations_during(answer, args) -> tuple[Any, int]:
           recipe="Recompute the forward pass but keep the pre-activation A = XW₁ + b₁ as well as H = ReLU(A). The "
                  "output-layer gradient is unchanged. In the hidden layer, replace tanh's factor (1 - H²) by ReLU's "
                  "derivative: 1 where A is positive, 0 elsewhere (a boolean mask). The four gradients follow as in "
-                 "backward(). One forward pass, no finite differences: the check counts them.",
-          hint_zh="逐行对照 backward()：哪一行依赖于隐藏层激活函数是 tanh？只有那个因子要改，而 ReLU 的导数需要"
-                  "前向传播中 tanh 用不到的一样东西。",
-          recipe_zh="重新做一遍前向传播，除了 H = ReLU(A) 之外还要保留预激活值 A = XW₁ + b₁。输出层的梯度不变。"
-                    "在隐藏层，把 tanh 的因子 (1 - H²) 换成 ReLU 的导数：A 为正处取 1，其余处取 0（一个布尔掩码）。"
-                    "四个梯度的算法与 backward() 相同。只做一次前向传播，不用有限差分：检查会数调用次数。")
+                 "backward(). One forward pass, no finite differences: the check counts them.")
 def _relu_backprop(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     init_params = lesson_value(ns, "init_params")
-    expect(callable(answer), say("answer_1_1 should be your function backward_relu(params, X, y)",
-                                 "answer_1_1 应该是你写的函数 backward_relu(params, X, y)"))
+    expect(callable(answer), tr("answer_1_1 should be your function backward_relu(params, X, y)"))
     rng = np.random.default_rng(7)
     params = init_params(3, 5, 4, rng)
     params["b1"] = rng.normal(0, 0.5, params["b1"].shape)   # some units on, some off
@@ -107,28 +101,23 @@ def _relu_backprop(answer: Any, ns: Mapping[str, Any]) -> Verdict:
         grads, evaluations = evaluations_during(answer, (read_only(params), X.copy(), y.copy()))
     except NotQuite as err:
         expect("read-only" not in str(err.__cause__),
-               say("your function writes into the parameters (the check hands them in read-only): backpropagation "
-                   "only reads them; nudging each weight in turn is a numerical gradient",
-                   "你的函数改写了参数（检查传入的是只读参数）：反向传播只读取参数；逐个微调每个权重是数值梯度"))
+               tr("your function writes into the parameters (the check hands them in read-only): backpropagation "
+                  "only reads them; nudging each weight in turn is a numerical gradient"))
         raise
     expect(evaluations <= MAX_NETWORK_EVALUATIONS,
-           say(f"your function ran the network {evaluations} times: that is a numerical gradient (finite "
-               "differences), not backpropagation, which needs one forward and one backward pass",
-               f"你的函数运行了网络 {evaluations} 次：这是数值梯度（有限差分），不是反向传播；"
-               "反向传播只需要一次前向传播和一次反向传播"))
+           tr("your function ran the network {evaluations} times: that is a numerical gradient (finite differences), "
+              "not backpropagation, which needs one forward and one backward pass", evaluations=evaluations))
     expect(isinstance(grads, dict) and set(grads) >= set(params),
-           say(f"backward_relu should return a dict with the keys {sorted(params)}",
-               f"backward_relu 应该返回一个以 {sorted(params)} 为键的字典"))
+           tr("backward_relu should return a dict with the keys {sorted}", sorted=sorted(params)))
     numeric = numerical_gradients(lambda p: relu_network_loss(p, X, y), params)
     for name in params:
         expect(np.shape(grads[name]) == params[name].shape,
-               say(f"the gradient for {name} should have the shape {params[name].shape}, not {np.shape(grads[name])}",
-                   f"{name} 的梯度形状应为 {params[name].shape}，而不是 {np.shape(grads[name])}"))
+               tr("the gradient for {name} should have the shape {shape}, not {shape2}", name=name,
+                  shape=params[name].shape, shape2=np.shape(grads[name])))
         error = relative_error(np.asarray(grads[name], dtype=float), numeric[name])
-        expect(error < GRAD_TOLERANCE, say(f"the gradient for {name} differs from the numerical gradient "
-                                           f"(relative error {error:.1e}); check the hidden layer's derivative",
-                                           f"{name} 的梯度与数值梯度不一致（相对误差 {error:.1e}）；"
-                                           "请检查隐藏层的导数"))
+        expect(error < GRAD_TOLERANCE, tr("the gradient for {name} differs from the numerical gradient (relative "
+                                          "error {error:.1e}); check the hidden layer's derivative", name=name,
+                                          error=error))
     return CORRECT
 
 
@@ -160,41 +149,29 @@ FORMULA_CASES = [(50.0, 0.9), (50.0, 0.0), (10.0, 0.5), (2.0, 0.99), (400.0, 0.8
                  "distance to the minimum is small, keep the largest converged rate. Analysis: with g = λw, one step "
                  "maps (w, v) to a 2×2 matrix times (w, v). The iteration diverges when an eigenvalue leaves the unit "
                  "circle; for a large rate this happens through the eigenvalue -1: put z = -1 in the characteristic "
-                 "polynomial and solve for the rate. Write the result as a function of λ and β.",
-          hint_zh="分两部分。实验：在许多学习率下对 BOWL 运行 `momentum`，看最终距离从哪里开始不再变小。"
-                  "分析：在曲率为 λ 的一维二次函数上，把一步动量更新写成 (w, v) 的线性映射，问它何时不再收缩。",
-          recipe_zh="实验：在一个细密的学习率网格（比如 0.03 到 0.10）上扫描，最终到最小值的距离很小就算收敛，"
-                    "取收敛的最大学习率。分析：令 g = λw，一步更新把 (w, v) 映射为一个 2×2 矩阵乘以 (w, v)。"
-                    "当某个特征值离开单位圆时迭代发散；学习率较大时，这发生在特征值 -1 处：把 z = -1 代入特征多项式，"
-                    "解出学习率。把结果写成 λ 和 β 的函数。")
+                 "polynomial and solve for the rate. Write the result as a function of λ and β.")
 def _momentum_limit(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(isinstance(answer, (tuple, list)) and len(answer) == 2,
-           say("answer_1_2 should be a pair: (your function momentum_limit(curvature, beta), the largest stable rate "
-               "you measured)",
-               "answer_1_2 应该是一对值：（你的函数 momentum_limit(curvature, beta)，你测得的最大稳定学习率）"))
+           tr("answer_1_2 should be a pair: (your function momentum_limit(curvature, beta), the largest stable rate "
+              "you measured)"))
     formula, measured = answer
-    expect(callable(formula), say("the first item should be your function momentum_limit(curvature, beta)",
-                                  "第一项应该是你的函数 momentum_limit(curvature, beta)"))
-    expect(is_number(measured), say("the second item should be the rate you measured, one number",
-                                    "第二项应该是你测得的学习率，一个数"))
+    expect(callable(formula), tr("the first item should be your function momentum_limit(curvature, beta)"))
+    expect(is_number(measured), tr("the second item should be the rate you measured, one number"))
     limit, rate = largest_stable_momentum_rate(ns), float(measured)
     expect(abs(rate * bowl_curvature(ns) / 2 - 1) > RATE_TOLERANCE,
-           say("your measured rate is plain gradient descent's limit (2/50): measure momentum's",
-               "你测得的是普通梯度下降的上限（2/50）：请测量动量法的上限"))
+           tr("your measured rate is plain gradient descent's limit (2/50): measure momentum's"))
     expect(abs(rate / limit - 1) <= RATE_TOLERANCE,
-           say(f"your measured rate is not within {RATE_TOLERANCE:.0%} of the largest rate at which momentum converges "
-               "on the bowl: sweep a finer grid of rates, with enough steps for slow runs to settle",
-               f"你测得的学习率与动量法在碗形曲面上仍收敛的最大学习率相差超过 {RATE_TOLERANCE:.0%}："
-               "请用更细的学习率网格扫描，并给收敛慢的运行足够的步数"))
+           tr("your measured rate is not within {rate_tolerance:.0%} of the largest rate at which momentum converges "
+              "on the bowl: sweep a finer grid of rates, with enough steps for slow runs to settle",
+              rate_tolerance=RATE_TOLERANCE))
     for curvature, beta in FORMULA_CASES:
         value = call(formula, curvature, beta, name="momentum_limit")
-        expect(is_number(value), say(f"momentum_limit({curvature:g}, {beta:g}) should return one number, not {value!r}",
-                                     f"momentum_limit({curvature:g}, {beta:g}) 应返回一个数，而不是 {value!r}"))
+        expect(is_number(value), tr("momentum_limit({curvature:g}, {beta:g}) should return one number, not {value!r}",
+                                    curvature=curvature, beta=beta, value=value))
         expect(np.isclose(float(value), 2 * (1 + beta) / curvature, rtol=1e-6),
-               say(f"momentum_limit({curvature:g}, {beta:g}) = {float(value):.4g} is not the stability limit of "
-                   "heavy-ball momentum on a quadratic with that curvature: check how β enters",
-                   f"momentum_limit({curvature:g}, {beta:g}) = {float(value):.4g} 不是重球动量法在该曲率的二次函数上的"
-                   "稳定上限：请检查 β 是怎样进入公式的"))
+               tr("momentum_limit({curvature:g}, {beta:g}) = {value:.4g} is not the stability limit of heavy-ball "
+                  "momentum on a quadratic with that curvature: check how β enters", curvature=curvature, beta=beta,
+                  value=float(value)))
     return correct(prediction_note(ns, "1.2", rate))
 
 
@@ -216,31 +193,24 @@ def recomputed_widths(ns: Mapping[str, Any], widths: list[int]) -> dict[int, tup
           recipe="For each width, build a network with init_params(2, width, 2, np.random.default_rng(42)), train it "
                  "for TRAIN_STEPS steps, and record the width, its accuracy on the test set (forward's probabilities "
                  "against y_test) and the last value of its loss curve; make a DataFrame of the rows. Then plot the "
-                 "narrow networks' boundaries.",
-          hint_zh="所有零件都已具备：init_params 能建任意宽度的网络，train 训练它，accuracy 给它打分。"
-                  "对各个宽度循环，每个宽度记一行。",
-          recipe_zh="对每个宽度，用 init_params(2, 宽度, 2, np.random.default_rng(42)) 建网络，训练 TRAIN_STEPS 步，"
-                    "记下宽度、它在测试集上的准确率（forward 给出的概率与 y_test 比较）和损失曲线的最后一个值；"
-                    "把这些行组成 DataFrame。然后画出窄网络的决策边界。")
+                 "narrow networks' boundaries.")
 def _width_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(hasattr(answer, "columns") and hasattr(answer, "sort_values"),
-           say("answer_1_3 should be a pandas DataFrame", "answer_1_3 应该是一个 pandas DataFrame"))
+           tr("answer_1_3 should be a pandas DataFrame"))
     missing = [c for c in WIDTH_COLUMNS if c not in answer.columns]
-    expect(not missing, say(f"the table lacks the column(s) {missing}", f"表格缺少这些列：{missing}"))
+    expect(not missing, tr("the table lacks the column(s) {missing}", missing=missing))
     table = answer.sort_values("hidden units")
     widths = [int(w) for w in table["hidden units"]]
     expect(set(widths) >= {1, 2, 3, 4, 8, 16} and len(widths) == len(set(widths)),
-           say("the table should have one row for each of the widths 1, 2, 3, 4, 8 and 16",
-               "表格应为宽度 1、2、3、4、8 和 16 各列一行"))
+           tr("the table should have one row for each of the widths 1, 2, 3, 4, 8 and 16"))
     true = recomputed_widths(ns, widths)
     for width, accuracy, loss in zip(widths, table["test accuracy"].astype(float), table["final loss"].astype(float)):
         want_accuracy, want_loss = true[width]
         expect(abs(accuracy - want_accuracy) <= 1e-6,
-               say(f"the {width}-unit row's test accuracy ({accuracy:.4g}) is not what that network scores when "
-                   "trained as the exercise says (seed 42, TRAIN_STEPS steps): the check retrains every row",
-                   f"{width} 个单元那一行的测试准确率（{accuracy:.4g}）不是该网络按练习要求训练（种子 42，"
-                   "TRAIN_STEPS 步）后的得分：检查会重新训练每一行"))
+               tr("the {width}-unit row's test accuracy ({accuracy:.4g}) is not what that network scores when "
+                  "trained as the exercise says (seed 42, TRAIN_STEPS steps): the check retrains every row",
+                  width=width, accuracy=accuracy))
         expect(abs(loss - want_loss) <= 1e-6 * max(1.0, abs(want_loss)),
-               say(f"the {width}-unit row's final loss ({loss:.4g}) is not the last training loss of that network",
-                   f"{width} 个单元那一行的最终损失（{loss:.4g}）不是该网络最后一步的训练损失"))
+               tr("the {width}-unit row's final loss ({loss:.4g}) is not the last training loss of that network",
+                  width=width, loss=loss))
     return CORRECT

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from .. import config
-from ..i18n import say
+from ..i18n import tr
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_TAG = "solution"
@@ -48,11 +48,9 @@ def lesson_notebook(lesson: int) -> Path:
         matches = sorted(folder.glob(f"{lesson:02d}_*.ipynb"))
         if matches:
             return matches[0]
-    raise NoInstructorNotebooks(say(f"cannot find the notebook of lesson {lesson}: no notebooks/{lesson:02d}_*.ipynb "
-                                    "in the course checkout. Run this from inside the course folder (or its learner/ "
-                                    "folder).",
-                                    f"找不到第 {lesson} 课的笔记本：课程目录里没有 notebooks/{lesson:02d}_*.ipynb。"
-                                    "请在课程文件夹（或其中的 learner/ 文件夹）里运行。"))
+    raise NoInstructorNotebooks(tr("cannot find the notebook of lesson {lesson}: no notebooks/{lesson:02d}_*.ipynb "
+                                   "in the course checkout. Run this from inside the course folder (or its learner/ "
+                                   "folder).", lesson=lesson))
 
 
 def solution_cell(notebook: Path, exercise_id: str) -> str:
@@ -62,8 +60,8 @@ def solution_cell(notebook: Path, exercise_id: str) -> str:
         meta = cell.get("metadata", {})
         if SOLUTION_TAG in meta.get("tags", []) and meta.get("exercise") == exercise_id:
             return "".join(cell["source"])
-    raise SolutionNotFound(say(f"{notebook.name} has no solution cell for exercise {exercise_id}",
-                               f"{notebook.name} 里没有练习 {exercise_id} 的参考答案单元格"))
+    raise SolutionNotFound(tr("{name} has no solution cell for exercise {exercise_id}", name=notebook.name,
+                              exercise_id=exercise_id))
 
 
 def between_markers(source: str) -> str:

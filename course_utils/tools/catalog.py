@@ -15,7 +15,9 @@ the string literal of
 * ``tr("...", **values)`` and ``i18n.tr(...)`` (``tr_in(lang, "...")``: its second argument);
 * ``N_("...")``, which marks a message printed later through ``tr(variable)``;
 * the name (first argument) and ``hint=`` of ``check_at_least``, ``check_at_most``, ``check_between`` and
-  ``check_true``, which :mod:`course_utils.checks` translates when it prints the line.
+  ``check_true``, which :mod:`course_utils.checks` translates when it prints the line;
+* the ``hint=`` and ``recipe=`` of an exercise (``@exercise("3.1", hint=..., recipe=...)``), which
+  ``cu.hint`` translates.
 
 A message there that is not a plain literal (an f-string, a ``+`` of strings) cannot be looked up, so it is
 reported as a problem: write it as ``tr("... {name} ...", name=value)``. **Merging** is Babel's
@@ -40,6 +42,8 @@ from .. import i18n
 CATALOG_LANGUAGES = tuple(lang for lang in i18n.LANGUAGES if lang != "en")   # English is the source
 TRANSLATE_FUNCTIONS = {"tr": 0, "N_": 0, "tr_in": 1}          # function name -> index of the message argument
 CHECK_FUNCTIONS = {"check_at_least", "check_at_most", "check_between", "check_true"}
+KEYWORD_MESSAGES = {**{name: ("hint",) for name in CHECK_FUNCTIONS},   # function -> keywords holding messages
+                    "exercise": ("hint", "recipe")}                    # exercises.core.exercise: its two hints
 BRACE_FORMAT = "python-brace-format"
 LESSON_PATTERN = "[0-9][0-9]_*.ipynb"
 PO_WIDTH = 116
@@ -98,12 +102,11 @@ def messages_in_code(source: str, where: str, first_line: int = 1) -> tuple[list
         name = _function_name(node)
         if name in TRANSLATE_FUNCTIONS and len(node.args) > TRANSLATE_FUNCTIONS[name]:
             take(node.args[TRANSLATE_FUNCTIONS[name]], formatted=bool(node.keywords) and name != "N_")
-        elif name in CHECK_FUNCTIONS:
-            if node.args:
-                take(node.args[0], formatted=False)
-            for keyword in node.keywords:
-                if keyword.arg == "hint":
-                    take(keyword.value, formatted=False)
+        if name in CHECK_FUNCTIONS and node.args:
+            take(node.args[0], formatted=False)
+        for keyword in node.keywords:
+            if keyword.arg in KEYWORD_MESSAGES.get(name, ()):
+                take(keyword.value, formatted=False)
     found.sort(key=lambda item: item[1])
     return found, problems
 

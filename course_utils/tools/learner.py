@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..caching import write_bytes_atomically
+from ..i18n import tr_in
 from .student import (companion_files, default_lessons_folder, edition_language, lesson_files,
-                      refuse_source_folder, run_edition_writer, say_in, student_notebook_text)
+                      refuse_source_folder, run_edition_writer, student_notebook_text)
 
 MANIFEST = ".generated.json"
 ADDED, UPDATED, UNCHANGED, KEPT, OFFERED, OFFER_KEPT = ("added", "updated", "unchanged", "kept", "offered",
@@ -127,22 +128,17 @@ def describe(outcome: Outcome, lang: str = "en") -> str | None:
     to say."""
     name, offer = outcome.name, outcome.offer
     if outcome.action == OFFERED:
-        return say_in(lang,
-                      f"  kept your copy of {name}; the updated lesson is beside it: {offer} "
-                      "(compare them, copy over what you need, then delete the one you do not want; a deleted offer "
-                      "comes back only when the lesson changes again)",
-                      f"  保留了你的 {name}；更新后的课程放在它旁边：{offer}（对比两者，把需要的内容复制过去，"
-                      "再删掉不要的那个；删掉的更新版只有在课程再次改动时才会重新出现）")
+        return tr_in(lang, "  kept your copy of {name}; the updated lesson is beside it: {offer} (compare them, copy "
+                           "over what you need, then delete the one you do not want; a deleted offer comes back only "
+                           "when the lesson changes again)", name=name, offer=offer)
     if outcome.action == OFFER_KEPT:
-        return say_in(lang,
-                      f"  kept your copy of {name} and your edits in {offer}; the lesson changed again: "
-                      f"delete or rename {offer} and run `make learner` to receive the newest version",
-                      f"  保留了你的 {name} 以及你在 {offer} 中的修改；课程又更新了：删除或重命名 {offer}，"
-                      "再运行 `make learner` 获取最新版本")
+        return tr_in(lang, "  kept your copy of {name} and your edits in {offer}; the lesson changed again: delete "
+                           "or rename {offer} and run `make learner` to receive the newest version", name=name,
+                           offer=offer)
     if outcome.action == ADDED:
-        return say_in(lang, f"  added {name}", f"  已添加 {name}")
+        return tr_in(lang, "  added {name}", name=name)
     if outcome.action == UPDATED:
-        return say_in(lang, f"  updated {name}", f"  已更新 {name}")
+        return tr_in(lang, "  updated {name}", name=name)
     return None
 
 
@@ -169,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     source, target = args.source or default_lessons_folder(), args.out or default_target()
     if not lesson_files(source):
-        parser.error(say_in(edition_language([source]), f"no lessons (NN_name.ipynb) found in {source}",
-                            f"{source} 中没有找到课程笔记本（NN_name.ipynb）"))
+        parser.error(tr_in(edition_language([source]), "no lessons (NN_name.ipynb) found in {source}", source=source))
     lang = edition_language([source])
     outcomes, code = run_edition_writer(lambda: update_learner_edition(source, target), lang)
     if code:
@@ -178,12 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     lines = [line for line in (describe(outcome, lang) for outcome in outcomes) if line]
     kept = sum(o.action == KEPT for o in outcomes)
     start = (shown_path(target) / "00_welcome.ipynb").as_posix()
-    print(say_in(lang, f"Learner edition: {target.resolve()}  (start with {start})",
-                 f"学习者版：{target.resolve()}（从 {start} 开始）"))
-    print("\n".join(lines) if lines else say_in(lang, "  everything up to date", "  全部已是最新"))
+    print(tr_in(lang, "Learner edition: {resolve}  (start with {start})", resolve=target.resolve(), start=start))
+    print("\n".join(lines) if lines else tr_in(lang, "  everything up to date"))
     if kept:
-        print(say_in(lang, f"  {kept} file(s) you changed are kept as they are (the lessons did not change since)",
-                     f"  你改动过的 {kept} 个文件保持原样（此后课程没有更新）"))
+        print(tr_in(lang, "  {kept} file(s) you changed are kept as they are (the lessons did not change since)",
+                          kept=kept))
     return 0
 
 

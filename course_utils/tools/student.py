@@ -30,7 +30,7 @@ from typing import Callable, Iterable, TypeVar
 
 from ..caching import write_bytes_atomically
 from ..exercises.solutions import BEGIN, END, MARKED_BLOCK   # the one parser of solution markers
-from ..i18n import folder_language
+from ..i18n import N_, folder_language, tr_in
 
 INDENTED_STUB = 'raise NotImplementedError("your code here")'  # keeps a function body valid Python
 MARKDOWN_STUB = "*Write your answer here.*"
@@ -136,12 +136,6 @@ def edition_language(folders: Iterable[Path]) -> str:
     return folder_language(folders)   # the one folder rule, in course_utils.i18n
 
 
-def say_in(lang: str, en: str, zh: str) -> str:
-    """``zh`` for the Chinese edition (``lang == "zh"``), else ``en``: :func:`course_utils.i18n.say` for an
-    edition's language rather than the working folder's."""
-    return zh if lang == "zh" else en
-
-
 def refuse_source_folder(out_dir: Path, sources: Iterable[Path]) -> None:
     """Raise :class:`OutputFolderError` when ``out_dir`` is, contains or is inside a folder in ``sources``.
 
@@ -157,15 +151,12 @@ def refuse_source_folder(out_dir: Path, sources: Iterable[Path]) -> None:
             relation = "contains"
         else:
             continue
-        where = {"is": f"就是课程笔记本所在的文件夹 {source}",
-                 "is inside": f"位于课程笔记本所在的文件夹 {source} 之内",
-                 "contains": f"包含课程笔记本所在的文件夹 {source}"}[relation]
-        raise OutputFolderError(say_in(
-            lang,
-            f"the output folder {out_dir} {relation} the lessons' folder {source}. Writing there would overwrite "
-            "the lessons (or mix copies without solutions with them). Choose a separate folder, e.g. --out student.",
-            f"输出文件夹 {out_dir} {where}。写到那里会覆盖课程笔记本（或者把去掉答案的副本和课程笔记本混在一起）。"
-            "请另选一个文件夹，例如 --out student/zh。"))
+        where = {"is": N_("is the lessons' folder {source}"), "is inside": N_("is inside the lessons' folder {source}"),
+                 "contains": N_("contains the lessons' folder {source}")}[relation]
+        raise OutputFolderError(tr_in(
+            lang, "the output folder {out_dir} {where}. Writing there would overwrite the lessons (or mix copies "
+            "without solutions with them). Choose a separate folder, e.g. --out {example}.", out_dir=out_dir,
+            where=tr_in(lang, where, source=source), example="student/zh" if lang == "zh" else "student"))
 
 
 def lesson_files(folder: Path) -> list[Path]:
@@ -222,7 +213,7 @@ def run_edition_writer(write: Callable[[], T], lang: str = "en") -> tuple[T | No
         message, code = str(err), EXIT_REFUSED
     except SolutionMarkerError as err:
         message, code = str(err), EXIT_BROKEN_MARKERS
-    print(say_in(lang, f"error: {message}", f"错误：{message}"), file=sys.stderr)
+    print(tr_in(lang, "error: {message}", message=message), file=sys.stderr)
     return None, code
 
 
@@ -239,8 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     written, code = run_edition_writer(lambda: write_student_versions(notebooks, args.out), lang)
     if code:
         return code
-    print(say_in(lang, f"Wrote {len(written)} student notebook(s) to {args.out}/",
-                 f"已把 {len(written)} 个学生版笔记本写入 {args.out}/"))
+    print(tr_in(lang, "Wrote {n_written} student notebook(s) to {out}/", n_written=len(written), out=args.out))
     return 0
 
 
