@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import config, models
 from ..caching import stable_key, weights_fingerprint
+from ..i18n import tr
 from .transfer_data import digits_subset, prepare
 
 SOURCE_RECIPE = {"mlp": {"epochs": 5, "batch_size": 128, "learning_rate": 1e-3, "seed": 0},
@@ -127,10 +128,12 @@ def load_source(kind: str, digits=ALL_DIGITS, epochs: int | None = None, folder:
     start = time.perf_counter()
     model, how = models.load_or_train(path, lambda: train_source(kind, epochs=epochs, verbose=verbose,
                                                                  digits=digits))
-    done = "loaded" if how == "loaded" else f"trained ({time.perf_counter() - start:.0f} s) and saved"
-    return model, (f"{done} the {kind.upper()} source on MNIST digits {min(digits)}-{max(digits)}, recipe "
-                   f"{_recipe(kind, epochs)} ({source_tag(kind, digits, epochs)}), file {path.name}, "
-                   f"weights fingerprint {weights_fingerprint(model)}")
+    done = tr("loaded") if how == "loaded" else tr("trained ({seconds:.0f} s) and saved",
+                                                   seconds=time.perf_counter() - start)
+    return model, tr("{done} the {kind} source on MNIST digits {low}-{high}, recipe {recipe} ({tag}), file {file}, "
+                     "weights fingerprint {fingerprint}", done=done, kind=kind.upper(), low=min(digits),
+                     high=max(digits), recipe=_recipe(kind, epochs), tag=source_tag(kind, digits, epochs),
+                     file=path.name, fingerprint=weights_fingerprint(model))
 
 
 def source_accuracy(model, kind: str, digits=ALL_DIGITS) -> float:
