@@ -518,6 +518,32 @@ def _state(exercise_id, tmp_path_factory):
     return _STATES[build]
 
 
+
+def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory):
+    """Exercise 2.3 runs the learner's transfer() twice: on the setosa-trained body and on an untrained body with the
+    same initial weights (the control), and its verdict reports both scores."""
+    import re
+
+    from course_utils.exercises import lesson02
+
+    ns = dict(_state("2.3", tmp_path_factory))
+    exec(solutions.solution_code("2.3", 2), ns)
+    given = []
+
+    def spy(body):
+        given.append([w.copy() for w in body.get_weights()])
+        return ns["answer_2_3"](body)
+
+    verdict = exercises.evaluate("2.3", spy, ns)
+    assert verdict.verdict == "correct", verdict.message
+    assert len(given) == 2                              # the setosa body, then the control
+    fresh = lesson02.untrained_body().get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(given[1], fresh))            # the control: initial weights
+    assert not all(np.array_equal(a, b) for a, b in zip(given[0], fresh))        # the source body was trained
+    assert len(re.findall(r"\d+%", verdict.message)) == 2, verdict.message         # both scores printed
+    control = lesson02.pair_score(ns["answer_2_3"](lesson02.untrained_body()), ns["X_test_s"], ns["y_test"])
+    assert control >= 0.5
+
 def test_every_exercise_has_three_wrong_answers_here():
     assert sorted(WRONG) == sorted(exercises.all_exercises())
     assert all(len(wrong) >= 3 for _, wrong in WRONG.values())

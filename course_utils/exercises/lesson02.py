@@ -12,6 +12,7 @@ from .core import CORRECT, NotQuite, Verdict, call, correct, exercise, expect, l
 NEW_FLOWERS = np.array([[5.0, 3.3, 1.5, 0.2], [6.1, 2.8, 4.4, 1.3], [6.4, 3.0, 5.4, 2.1]])   # cm, as in the task
 PAIR_COLUMNS = ("feature 1", "feature 2", "mean accuracy", "sd")
 MIN_PAIR_ACCURACY = 0.75       # exercise 2.3: versicolor vs virginica on the test flowers; a constant guess scores 0.5
+CONTROL_MARGIN = 0.1           # exercise 2.3: the untrained control "does about as well" within 2 of 20 test flowers
 
 
 def _model_probabilities(model, inputs: np.ndarray) -> np.ndarray:
@@ -82,8 +83,10 @@ def _feature_pairs(answer: Any, ns: Mapping[str, Any]) -> Verdict:
            tr("the table should have one row for each of the six pairs of features"))
     means = answer["mean accuracy"].astype(float).to_numpy()
     expect(np.all(np.diff(means) <= 1e-12), tr("sort the rows from the best pair to the worst"))
+    fold_scores = []
     for pair, (_, row) in zip(pairs, answer.iterrows()):
         scores = cv_logistic(list(pair))
+        fold_scores.append(np.asarray(scores, dtype=float))
         expect(np.isclose(float(row["mean accuracy"]), scores.mean(), atol=1e-6),
                tr("the mean accuracy of {names} + {names2} should come from cv_logistic on the same folds",
                   names=names[pair[0]], names2=names[pair[1]]))
@@ -91,18 +94,52 @@ def _feature_pairs(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                tr("the sd of {names} + {names2} should be the standard deviation of its fold scores",
                   names=names[pair[0]], names2=names[pair[1]]))
     best = (names[pairs[0][0]], names[pairs[0][1]])
+    tied = _tied_with_best(fold_scores, ns)
+    ties = tr("On these folds {tied} of the other pairs cannot be told from the best one (the corrected paired "
+              "interval of the difference contains 0): ranks among them are noise", tied=tied)
     predicted = ns.get("prediction_2_2")
     if isinstance(predicted, (tuple, list)) and len(predicted) == 2 and all(p in names for p in predicted):
         key = tuple(sorted(names.index(p) for p in predicted))
         if key in pairs:
             rank = pairs.index(key)
             return correct(tr("your prediction: {predicted}, ranked {value} of 6 (mean accuracy {means:.3f}; the "
-                              "best pair scores {means2:.3f})", predicted=' + '.join(predicted), value=rank + 1,
-                              means=means[rank], means2=means[0]))
-    return correct(prediction_note(ns, "2.2", " + ".join(best)))
+                              "best pair scores {means2:.3f}).", predicted=' + '.join(predicted), value=rank + 1,
+                              means=means[rank], means2=means[0]) + " " + ties)
+    return correct(prediction_note(ns, "2.2", " + ".join(best)) + ". " + ties)
+
+
+def _tied_with_best(fold_scores: list, ns: Mapping[str, Any]) -> int:
+    """How many pairs after the first have a corrected paired interval (first minus them) that contains 0."""
+    from .. import stats
+
+    cv = ns.get("cv")
+    folds = getattr(cv, "cvargs", {}).get("n_splits", 5)
+    tied = 0
+    for scores in fold_scores[1:]:
+        _, low, high = stats.corrected_repeated_cv_interval(fold_scores[0] - scores, test_share=1 / folds)
+        tied += low <= 0 <= high
+    return tied
 
 
 _SETOSA_WEIGHTS: dict = {}   # trained once per set of training flowers: each check gets a fresh body with them
+
+
+def _source_network():
+    """A seeded 4-16-2 network (inputs, hidden output, whole model): the same initial weights on every call."""
+    import keras
+
+    init = keras.initializers.GlorotUniform(seed=0)
+    inputs = keras.Input(shape=(4,))
+    hidden = keras.layers.Dense(16, activation="relu", name="hidden", kernel_initializer=init)(inputs)
+    return inputs, hidden, keras.Model(inputs, keras.layers.Dense(2, activation="softmax", kernel_initializer=init)(hidden))
+
+
+def untrained_body():
+    """The control of 2.3: the body of setosa_body with its initial weights, never trained."""
+    import keras
+
+    inputs, hidden, _ = _source_network()
+    return keras.Model(inputs, hidden, name="untrained_body")
 
 
 def setosa_body(ns: Mapping[str, Any]):
@@ -117,10 +154,7 @@ def setosa_body(ns: Mapping[str, Any]):
 
     X_train_s = np.asarray(lesson_value(ns, "X_train_s"), "float32")
     y_train = np.asarray(lesson_value(ns, "y_train"))
-    init = keras.initializers.GlorotUniform(seed=0)
-    inputs = keras.Input(shape=(4,))
-    hidden = keras.layers.Dense(16, activation="relu", name="hidden", kernel_initializer=init)(inputs)
-    source = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", kernel_initializer=init)(hidden))
+    inputs, hidden, source = _source_network()
     key = hashlib.sha256(X_train_s.tobytes() + y_train.astype("int64").tobytes()).hexdigest()
     if key not in _SETOSA_WEIGHTS:
         source.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
@@ -161,10 +195,27 @@ def _pair_transfer(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(model.trainable_weights and not any(id(w) in body_ids for w in model.trainable_weights),
            tr("only the new head should be trainable"))
     pair = y_test > 0
-    predicted = _model_probabilities(model, X_test_s[pair]).argmax(axis=1)
-    score = float(np.mean(predicted == y_test[pair] - 1))
+    score = pair_score(model, X_test_s, y_test)
     expect(score >= MIN_PAIR_ACCURACY,
            tr("on the test flowers of the two species the new model is right on {score:.0%} (a constant guess: 50%): "
               "train the head on versicolor (label 0) and virginica (label 1) training flowers only", score=score))
-    return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species, on a body that only ever "
-                      "learned setosa-vs-rest", score=score, pair_sum=int(pair.sum())))
+    control = pair_score(call(answer, untrained_body(), name="transfer(untrained body)"), X_test_s, y_test)
+    values = dict(score=score, pair_sum=int(pair.sum()), control=control)
+    if control >= score - CONTROL_MARGIN:
+        return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species on a body that only ever "
+                          "learned setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained "
+                          "body with the same initial weights). The untrained body does about as well: with four "
+                          "nearly separable measurements, random ReLU features and a trained head suffice, so this "
+                          "task cannot show that the setosa features transferred", **values))
+    return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species on a body that only ever learned "
+                      "setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained body with "
+                      "the same initial weights). The setosa-trained body does better here, but on {pair_sum} flowers "
+                      "and one seed that is a hint, not a measurement", **values))
+
+
+def pair_score(model, X_test_s, y_test) -> float:
+    """Accuracy of a versicolor-vs-virginica model (labels 0, 1) on the test flowers of those two species."""
+    y_test = np.asarray(y_test)
+    pair = y_test > 0
+    predicted = _model_probabilities(model, np.asarray(X_test_s)[pair]).argmax(axis=1)
+    return float(np.mean(predicted == y_test[pair] - 1))
