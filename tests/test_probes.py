@@ -122,6 +122,29 @@ def test_fit_probe_chooses_c_on_the_validation_images_only():
     assert a["C"] == b["C"] and a["val_accuracy"] == b["val_accuracy"]
 
 
+def test_fit_probe_in_the_span_of_the_training_rows_is_the_plain_probe():
+    """More features than images: the probe fitted in the training rows' span predicts as the plain one does."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from course_utils import convolution
+
+    rng = np.random.default_rng(4)
+    means = rng.normal(size=(4, 2_000)) * 0.3
+
+    def part(n):
+        y = np.repeat(np.arange(4), n)
+        return means[y] + rng.normal(size=(4 * n, 2_000)), y
+
+    train, val, test = part(15), part(15), part(100)
+    ours = convolution.fit_probe(train, val, test)
+    scaler = StandardScaler().fit(train[0])
+    plain = LogisticRegression(C=ours["C"], max_iter=500).fit(scaler.transform(train[0]), train[1])
+    assert 0.5 < ours["test_accuracy"]
+    assert abs(ours["test_accuracy"] - plain.score(scaler.transform(test[0]), test[1])) <= 0.01
+    assert ours["val_accuracy"] == plain.score(scaler.transform(val[0]), val[1])
+
+
 def test_plot_probes_draws_one_panel_per_target():
     import matplotlib
 

@@ -176,7 +176,9 @@ def fit_probe(train: tuple, val: tuple, test: tuple, cs: Sequence[float] = PROBE
     """A linear probe: logistic regression on frozen features, its regularisation chosen on validation images.
 
     Each of ``train``, ``val``, ``test`` is ``(features, labels)``. Features are standardised with the
-    training images' mean and sd; one L2-regularised logistic regression (scikit-learn) is fitted per
+    training images' mean and sd and written in an orthonormal basis of the training rows' span (the
+    penalised optimum lies in it, so the probe is the same, only cheaper to fit when there are far more
+    features than images); one L2-regularised logistic regression (scikit-learn) is fitted per
     ``C`` in ``cs`` (smaller C = stronger regularisation), the C with the best validation accuracy is
     kept (the smallest on ties), and only that probe is scored on the test images.
 
@@ -189,6 +191,12 @@ def fit_probe(train: tuple, val: tuple, test: tuple, cs: Sequence[float] = PROBE
 
     scaler = StandardScaler().fit(train[0])
     x_train, x_val, x_test = (scaler.transform(part[0]) for part in (train, val, test))
+    # The L2-penalised optimum's weights lie in the span of the training rows (the loss gradient is a sum of
+    # them), so fitting on the coordinates in an orthonormal basis of that span gives the same probe, with
+    # n_train features instead of up to 21,632: the same answer, several times faster.
+    _, singular, rows = np.linalg.svd(x_train, full_matrices=False)
+    basis = rows[:max(1, int((singular > singular[0] * 1e-10).sum()))].T
+    x_train, x_val, x_test = x_train @ basis, x_val @ basis, x_test @ basis
     best = None
     with threadpool_limits(1):   # small problems: one thread wastes less time than several waiting on each other
         for c in cs:

@@ -9,7 +9,7 @@ the control for the lesson's cosine schedule. Only the seed of the weights, the 
 dropout masks changes between runs; the train/validation split is the lesson's (seed 42).
 
 It prints one Markdown row per run as it finishes, then mean ± sd, minimum and maximum per
-model and schedule, then each run's calibration: the temperature fitted on the validation set
+model and schedule, then each run's calibration (also printed to stderr as each run finishes): the temperature fitted on the validation set
 (lesson 4's temperature scaling) and the test set's expected calibration error and cross-entropy
 before and after scaling. Nothing is written to disk.
 
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 runs.append(train_once(kind, schedule, seed, data))
                 print(runs[-1].row(), flush=True)
+                print("calibration:", runs[-1].calibration_row(), file=sys.stderr, flush=True)
     print("\n" + summary_table(runs))
     print("\nCalibration on the test set (temperature fitted on the validation set):\n\n" + CALIBRATION_HEADER)
     print("\n".join(r.calibration_row() for r in runs))
