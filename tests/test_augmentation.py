@@ -273,3 +273,7 @@ def test_recorded_runs_round_trip_resume_and_table(tmp_path, monkeypatch):
     summary = aug.recorded_table(aug.read_runs(csv))
     assert summary.loc["flip + shift", "verdict"] == "made no clear difference"
     assert summary.loc["flip + shift", "gain"] == pytest.approx(-0.013333, abs=1e-6)
+    assert summary.loc["flip + shift", "seeds"] == 3
+    # one comparison: the corrected interval is the 95% one; late gain per seed, paired with the control's
+    assert summary.loc["flip + shift", "low (corrected)"] == pytest.approx(summary.loc["flip + shift", "low"])
+    assert "late gain − control" in summary.columns and "seeds rising more" in summary.columns

@@ -32,11 +32,11 @@ def _rows() -> pd.DataFrame:
     for seed, noise in enumerate((0.0, 0.01, -0.01)):
         for lr, scratch, fine in ((1e-4, 0.74, 0.69), (1e-3, 0.81, 0.83)):
             rows.append({"init": "scratch", "learning rate": lr, "seed": seed, "val accuracy": scratch + noise,
-                         "weights moved": 0.2})
+                         "train accuracy": scratch + 0.05, "weights moved": 0.2})
             rows.append({"init": "fine-tune", "learning rate": lr, "seed": seed, "val accuracy": fine + noise + noise / 2,
-                         "weights moved": 0.1})
+                         "train accuracy": fine + 0.04, "weights moved": 0.1})
         rows.append({"init": "two-stage", "learning rate": 1e-4, "seed": seed, "val accuracy": 0.76 + noise,
-                     "weights moved": 0.05})
+                     "train accuracy": 0.8, "weights moved": 0.05})
     return pd.DataFrame(rows)
 
 
@@ -51,6 +51,7 @@ def test_lr_table_pairs_each_init_with_scratch_at_the_same_rate():
     assert table.loc[(1e-3, "scratch"), "mean"] == pytest.approx(0.81)
     assert table.loc[(1e-3, "scratch"), "sd"] == pytest.approx(0.01)           # spread over the three seeds
     assert table.loc[(1e-4, "two-stage"), "weights moved"] == pytest.approx(0.05)
+    assert table.loc[(1e-4, "fine-tune"), "train accuracy"] == pytest.approx(0.73)   # mean over the seeds
 
 
 def test_lesson_uses_one_defined_source_and_the_statistics_module():
