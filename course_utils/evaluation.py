@@ -97,15 +97,18 @@ def plot_reliability(curves: dict, bins: int = 15, title: str = "Reliability dia
     import matplotlib.pyplot as plt
 
     if ax is None:
-        ax = plt.subplots(figsize=(5.5, 5))[1]
+        ax = plt.subplots(figsize=(5.5, 6.2))[1]
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    ax.text(0.03, 0.97, "above the diagonal:\nunder-confident", ha="left", va="top", fontsize=8, color="grey")
+    ax.text(0.98, 0.03, "below the diagonal:\nover-confident", ha="right", va="bottom", fontsize=8, color="grey")
     for label, (proba, y_true) in curves.items():
         table = reliability_table(proba, y_true, bins)
         ece = expected_calibration_error(proba, y_true, bins)
         ax.plot(table["confidence"], table["accuracy"], marker="o", label=f"{label} (ECE {ece:.4f})")
     ax.set(title=title, xlabel="confidence (largest predicted probability)", ylabel="accuracy in the bin",
            xlim=(0, 1.01), ylim=(0, 1.01))
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=9)   # below the axes: it hides no point
+    ax.figure.tight_layout()
     return ax
 
 
@@ -127,6 +130,7 @@ def plot_mistake_matrix(y_true, y_pred, class_names: Sequence[str], title: str =
     sns.heatmap(matrix, mask=np.eye(n, dtype=bool), annot=True, fmt="d", cmap="Reds", vmin=0,
                 cbar_kws={"label": "test images"}, xticklabels=class_names, yticklabels=class_names, ax=ax)
     ax.set(title=title, xlabel="predicted class", ylabel="true class")
+    ax.grid(False)   # the style's grid lines would cross the blank diagonal cells
     ax.tick_params(axis="y", labelrotation=0)
     return ax
 

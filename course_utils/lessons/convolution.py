@@ -232,6 +232,7 @@ def plot_probes(table, stages: Sequence[str] = PROBE_STAGES, colors: Sequence[st
             ax.axhline(chance[target], color="black", linestyle=":", linewidth=1, label="chance")
         ax.set_xticks(x, labels=list(stages))
         ax.set(title=target, xlabel="stage the probe reads (input → output)", ylabel="probe test accuracy")
-        ax.legend(loc="lower left", fontsize=8)
-    fig.suptitle("Linear probes on frozen features: trained on digits 0-4 vs untrained", fontweight="bold")
+        ax.legend(loc="center left", fontsize=8)
+    fig.suptitle("Linear probes on frozen features: trained on digits 0-4 vs untrained (thin lines: one seed each)",
+                 fontweight="bold")
     return axes[0]
