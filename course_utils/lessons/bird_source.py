@@ -351,13 +351,17 @@ def size_order(values) -> list[str]:
 def depth_choice(grid):
     """Per size and fine-tuning depth: mean validation and test accuracy over seeds, and the depth validation picks.
 
-    The choice reads only the validation photos (the highest mean validation accuracy; on a tie, the
+    Depths are compared on the seeds that every depth of a size ran. The choice reads only the
+    validation photos (the highest mean validation accuracy; on a tie, the
     shallowest depth, which is also the cheapest); the test
     column is shown beside it, not used for it.
     """
     import pandas as pd
 
     tuned = grid[grid["method"] == "fine-tuned"]
+    n_depths = tuned.groupby("n_per_class")["depth"].transform("nunique")
+    per_seed = tuned.groupby(["n_per_class", "seed"])["depth"].transform("nunique")
+    tuned = tuned[per_seed == n_depths]    # compare depths on the seeds every depth of that size ran
     table = (tuned.groupby(["n_per_class", "depth"])[["val_accuracy", "test_accuracy"]].agg(["mean", "count"])
              .reset_index())
     table.columns = ["n_per_class", "depth", "val mean", "seeds", "test mean", "_"]

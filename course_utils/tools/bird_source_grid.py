@@ -27,6 +27,7 @@ SIZES = ("1", "5", "10", "all")
 SEEDS = (0, 1, 2, 3, 4)
 DEPTHS = ("head only", "top block", "everything")
 DEPTH_SIZES = ("5", "all")
+COLUMNS = ("method", "n_per_class", "seed", "n_train", "steps", "depth", "C", "val_accuracy", "test_accuracy", "seconds")
 DEFAULT_OUT = Path("docs/results/07_bird_source_grid.csv")
 
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     def progress(row):
         print(f"  {row['n_per_class']:>3} per species, seed {row['seed']}, {bird_source.method_label(row)}: test "
               f"{row['test_accuracy']:.3f}, val {row['val_accuracy']:.3f} ({row['seconds']:.1f} s)", flush=True)
-        line = pd.DataFrame([{k: v for k, v in row.items() if k != "test_correct"}]).assign(source=record["file"])
+        line = pd.DataFrame([{k: row.get(k) for k in COLUMNS}]).assign(source=record["file"])
         line.to_csv(partial, mode="a", header=not partial.exists(), index=False, float_format="%.4f")
 
     partial.unlink(missing_ok=True)
