@@ -204,8 +204,8 @@ def _pair_transfer(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     if control >= score - CONTROL_MARGIN:
         return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species on a body that only ever "
                           "learned setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained "
-                          "body with the same initial weights). The untrained body does about as well: with four "
-                          "nearly separable measurements, random ReLU features and a trained head suffice, so this "
+                          "body with the same initial weights). The untrained body does about as well or better: with "
+                          "four nearly separable measurements, random ReLU features and a trained head suffice, so this "
                           "task cannot show that the setosa features transferred", **values))
     return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species on a body that only ever learned "
                       "setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained body with "
