@@ -129,6 +129,7 @@ def plot_contours(surface: Surface, ax=None, levels: int = 30):
     ax.contour(grid_x, grid_y, np.log10(z + 1e-3), levels=levels, cmap="Greys", linewidths=0.6)
     ax.plot(*surface.minimum, "*", color="gold", markersize=10, markeredgecolor="k", label="minimum", zorder=4)
     ax.set(title=surface.name, xlabel="weight $w_1$", ylabel="weight $w_2$", xlim=surface.xlim, ylim=surface.ylim)
+    ax.set_aspect("equal")   # to scale: a bowl drawn in a square panel would look less elongated than it is
     return ax
 
 
@@ -224,7 +225,7 @@ def plot_lr_sweep(surface: Surface, rates: Sequence[float], distances: Mapping[s
     ax.plot([], [], "ko", markerfacecolor="none", label="rate used in the race")
     ax.set(xscale="log", yscale="log", title=f"{surface.name}: final distance against learning rate",
            xlabel="learning rate", ylabel="final distance to the minimum")
-    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    ax.legend(fontsize=9, loc="lower left", ncol=2)
     return ax
 
 
