@@ -154,7 +154,7 @@ def plot_sweep(table, x: str, baseline: float | None, title: str, xlabel: str, a
         ax.axhline(baseline, color=COLORS["fine-tune all"], ls="--", label="plain fine-tune all")
     ax.set_xscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=SWEEP_YLABELS.get(metric, metric))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize="small")   # below the x-axis label
     return ax
 
 
