@@ -114,6 +114,10 @@ PREFERRED = {
     "cu.data_mirror() or 'none: files come from their original websites'": "mirror",
     "birds.fetch_birds()": "folder", "cu.data_dir()": "folder",
     "keras.__version__": "keras_version",
+    "1 - 0.05 / n_compared": "level",
+    "{init: float(lr) for init, lr in best.items()}": "rates",
+    "stats.expected_false_exclusions(n_compared)": "chance",
+    "stats.expected_false_exclusions(len(compared))": "chance",
 }
 
 
