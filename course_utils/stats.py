@@ -37,6 +37,9 @@ def paired_interval(differences, level: float = LEVEL) -> tuple[float, float, fl
     With n = 3 the t factor is 4.30, so only a difference that is large against the
     seed-to-seed spread excludes 0.
 
+    When every difference is the same, the seeds show no spread and the t interval is undefined: the bounds
+    are NaN (and :func:`verdict` reads them as "made no clear difference"), not a zero-width certainty.
+
     Raises:
         ValueError: fewer than two differences (no interval can be computed).
 
@@ -52,7 +55,7 @@ def paired_interval(differences, level: float = LEVEL) -> tuple[float, float, fl
     mean = float(d.mean())
     sd = float(d.std(ddof=1))
     if sd == 0.0:
-        return mean, mean, mean
+        return mean, float("nan"), float("nan")
     low, high = stats.t.interval(level, len(d) - 1, loc=mean, scale=sd / np.sqrt(len(d)))
     return mean, float(low), float(high)
 

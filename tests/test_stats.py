@@ -21,7 +21,9 @@ def test_paired_interval_is_the_one_sample_t_interval_of_the_differences():
 def test_paired_interval_needs_two_seeds_and_a_constant_difference_has_no_width():
     with pytest.raises(ValueError, match="at least two"):
         stats.paired_interval([0.1])
-    assert stats.paired_interval([0.02, 0.02, 0.02]) == (0.02, 0.02, 0.02)
+    mean, low, high = stats.paired_interval([0.02, 0.02, 0.02])     # no spread: no interval, no verdict
+    assert mean == 0.02 and np.isnan(low) and np.isnan(high)
+    assert stats.verdict(low, high) == "made no clear difference"
 
 
 def test_verdict_reads_the_interval_against_zero():
