@@ -6,7 +6,7 @@ VENV_MIN ?= .venv-min
 BIN_MIN := $(VENV_MIN)/bin
 export COURSE_PROFILE_TEST ?= smoke
 # The lessons, validated by nbval: every code cell runs in one fresh kernel per lesson (a cell that raises fails,
-# with the lesson and cell named); cells marked `# NBVAL_CHECK_OUTPUT` must print what the notebook stores.
+# with the lesson and cell named); cells tagged `nbval-check-output` must print what the notebook stores.
 # The plugin keeps each executed lesson for `make site` (COURSE_EXECUTED_DIR).
 LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := -p course_utils.tools.nbval_plugin --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 \

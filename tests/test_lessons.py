@@ -3,7 +3,7 @@
 These tests check the harness itself, in a pytest run of its own on small notebooks:
 
 * a cell that raises fails the run, and the report names the lesson and the cell;
-* a cell marked ``# NBVAL_CHECK_OUTPUT`` fails when it prints something else than the notebook stores, and
+* a cell tagged ``nbval-check-output`` (or marked ``# NBVAL_CHECK_OUTPUT``) fails when it prints something else than the notebook stores, and
   the sanitisers (``tests/nbval_sanitize.cfg``) let timings and memory addresses differ;
 * :mod:`course_utils.tools.nbval_plugin` saves a lesson whose cells all passed, with its outputs, where
   ``make site`` adopts it, and saves nothing for a lesson that failed.
@@ -106,10 +106,21 @@ def test_make_test_validates_every_lesson_with_nbval():
         assert f"notebooks/{lesson.name}" in command
 
 
+def checked_cells(lesson: Path) -> list[dict]:
+    """The code cells nbval compares: tagged ``nbval-check-output`` (or marked ``# NBVAL_CHECK_OUTPUT``)."""
+    cells = json.loads(lesson.read_text(encoding="utf-8"))["cells"]
+    return [c for c in cells if c["cell_type"] == "code" and ("nbval-check-output" in c["metadata"].get("tags", [])
+                                                             or "NBVAL_CHECK_OUTPUT" in "".join(c["source"]))]
+
+
 def test_checked_cells_store_the_output_they_are_compared_with():
-    """A cell marked for comparison stores an output (nbval compares against it) and has been run."""
+    """A cell marked for comparison stores an output (nbval compares against it) and has been run; every other
+    cell is stored without output. Lessons 3 and 4 compare shapes, a small convolution and parameter counts."""
+    checked = {lesson.name: checked_cells(lesson) for lesson in LESSONS}
+    assert len(checked["03_convolution_mnist.ipynb"]) >= 2 and len(checked["04_pretraining_mnist.ipynb"]) >= 1
     for lesson in LESSONS:
-        nb = json.loads(lesson.read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(cell["source"]):
-                assert cell["outputs"] and cell["execution_count"], f"{lesson.name}: {''.join(cell['source'])[:80]}"
+        for cell in checked[lesson.name]:
+            assert cell["outputs"] and cell["execution_count"], f"{lesson.name}: {''.join(cell['source'])[:80]}"
+        cells = json.loads(lesson.read_text(encoding="utf-8"))["cells"]
+        stored = [c["id"] for c in cells if c["cell_type"] == "code" and c["outputs"] and c not in checked[lesson.name]]
+        assert stored == [], f"{lesson.name}: outputs stored in cells nbval does not compare"

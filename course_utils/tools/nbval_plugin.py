@@ -2,7 +2,7 @@
 
 nbval (``pytest --nbval-lax``) runs every code cell of a lesson in one fresh kernel, as a pytest item
 named ``notebooks/NN_lesson.ipynb::Cell K``: a cell that raises fails its item with the lesson, the
-cell and the traceback named, and a cell marked ``# NBVAL_CHECK_OUTPUT`` must print what the notebook
+cell and the traceback named, and a cell tagged ``nbval-check-output`` must print what the notebook
 stores for it. nbval keeps what each cell printed (``item.test_outputs``) but writes nothing.
 
 This plugin puts those outputs back into the lesson and, when every cell of the lesson passed and
