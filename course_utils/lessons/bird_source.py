@@ -356,8 +356,6 @@ def depth_choice(grid):
     shallowest depth, which is also the cheapest); the test
     column is shown beside it, not used for it.
     """
-    import pandas as pd
-
     tuned = grid[grid["method"] == "fine-tuned"]
     n_depths = tuned.groupby("n_per_class")["depth"].transform("nunique")
     per_seed = tuned.groupby(["n_per_class", "seed"])["depth"].transform("nunique")
