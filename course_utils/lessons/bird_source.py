@@ -398,7 +398,8 @@ def plot_transfer_curves(grid, title: str = "Small CNN pretrained on 80 other bi
                     capsize=3, color=ARM_COLORS.get(arm), label=arm)
     ax.axhline(chance, color="black", linestyle="--", linewidth=1, label="chance")
     ax.set_xticks(np.arange(len(sizes)), sizes)
-    seeds = int(frame.groupby(["arm", "n_per_class"])["seed"].nunique().min())
+    counts = frame.groupby(["arm", "n_per_class"])["seed"].nunique()
+    seeds = f"{counts.min()}" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
     ax.set(title=title, xlabel="training photos per species", ylim=(0, 1),
            ylabel=f"test accuracy (mean of {seeds} seeds, 95% t interval)")
     ax.legend(fontsize=8, loc="upper left")
