@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gettext
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -424,3 +426,43 @@ def test_student_tool_speaks_the_editions_language(two_editions, capsys):
     assert "error: the output folder notebooks is the lessons' folder" in capsys.readouterr().err
     assert student.edition_language([two_editions / "notebooks", two_editions / "notebooks" / "zh"]) == "en"
 
+
+# --- a whole Chinese lesson: what it prints ---------------------------------------------------------------------
+ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){3,}")   # four English words in a row
+
+
+@pytest.mark.skipif(os.environ.get("COURSE_TEST_STUDENT_RUN") != "1",
+                    reason="set COURSE_TEST_STUDENT_RUN=1 to run the Chinese lesson 6 (smoke: ~40 s of CPU)")
+def test_the_chinese_lesson_6_prints_chinese_in_every_check_hint_and_explanation():
+    """Fails if a self-check line (✅/❌), a hint or a line a code cell prints in notebooks/zh/06 (run from its zh
+    folder, smoke profile, as a learner runs it) is English: a check name or hint missing from the catalog, a print
+    not written with i18n.tr, or a course_utils message without a translation. Cells that show source code
+    (inspect.getsource), tables and Keras' own logs are not the course's prose and are left out."""
+    from course_utils.tools import run_lesson
+
+    root = Path(__file__).resolve().parents[1]
+    env = {"COURSE_LANG": None, "COURSE_STRICT_CHECKS": None}
+    saved = {key: os.environ.pop(key, None) for key in env}
+    try:
+        run = run_lesson.execute(root / "notebooks" / "zh" / "06_data_augmentation.ipynb", "smoke")
+    finally:
+        os.environ.update({key: value for key, value in saved.items() if value is not None})
+    assert not run.error, run.error
+    checks_seen, english = 0, []
+    for cell in run.notebook.cells:
+        if cell.cell_type != "code" or "getsource" in cell.source or cell.get("id") == "colab-setup":
+            continue
+        for output in cell.outputs:
+            if output.get("output_type") != "stream" or output.get("name") != "stdout":
+                continue
+            for line in output["text"].splitlines():
+                if line.startswith(("✅", "❌")):
+                    checks_seen += 1
+                    if not CJK.search(line):
+                        english.append(line)
+                elif line.strip().startswith(("Hint", "提示")) and not line.strip().startswith("提示："):
+                    english.append(line)
+                elif ENGLISH_SENTENCE.search(line) and not CJK.search(line):
+                    english.append(line)
+    assert checks_seen >= 20
+    assert not english, "\n".join(english)
