@@ -7,7 +7,7 @@ import tarfile
 import pytest
 from PIL import Image
 
-from course_utils import birds, fetch, images
+from course_utils import bird_sources, birds, fetch, images
 
 
 def save(path, mode, size=(40, 30), fmt=None, color=None):
@@ -90,7 +90,7 @@ def fake_cub_archive(path, per_class=3):
 def test_prepare_subset_from_cub_archive(tmp_path):
     archive = fake_cub_archive(tmp_path / "CUB_200_2011.tgz")
     out = tmp_path / "birds"
-    birds.prepare_birds_from_archive(archive, out, species=[birds.BIRD_SPECIES[0], birds.BIRD_SPECIES[4]])
+    bird_sources.prepare_from_archive(archive, out, [birds.BIRD_SPECIES[0], birds.BIRD_SPECIES[4]])
     split = (out / birds.SPLIT_FILE).read_text().splitlines()
     assert split[0] == "filename,species,split" and len(split) == 1 + 6
     assert "001.Black_footed_Albatross/Black_footed_Albatross_0000.jpg,001.Black_footed_Albatross,train" in split
@@ -105,7 +105,7 @@ def test_prepare_subset_from_cub_archive(tmp_path):
 def test_archive_without_the_species_is_refused(tmp_path):
     archive = fake_cub_archive(tmp_path / "CUB_200_2011.tgz")
     with pytest.raises(ValueError, match="no images for"):
-        birds.prepare_birds_from_archive(archive, tmp_path / "out", species=["999.Dodo"])
+        bird_sources.prepare_from_archive(archive, tmp_path / "out", ["999.Dodo"])
 
 
 def test_fetch_birds_from_archive_in_mirror(course_env, monkeypatch, tmp_path):

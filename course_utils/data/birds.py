@@ -82,11 +82,6 @@ def fetch_birds(progress: bool = True) -> Path:
     return target
 
 
-def prepare_birds_from_archive(archive: Path, out_dir: Path, species: list[str] | None = None) -> None:
-    """Cut the course's species (or ``species``) out of the CUB-200-2011 archive into ``out_dir``."""
-    bird_sources.prepare_from_archive(archive, out_dir, species or BIRD_SPECIES)
-
-
 # --- checking a prepared folder -----------------------------------------------------------------
 def prepared_birds_problem(folder: Path) -> str | None:
     """None when ``folder`` holds a complete prepared subset, else what is wrong (an English phrase).

@@ -200,11 +200,6 @@ def _sixteen_bit_to_gray(image):
     return Image.fromarray(np.round(np.clip(values, 0, 65535) / 257).astype(np.uint8))  # 2-D uint8: mode L
 
 
-def check_image_file(path: Path) -> str | None:
-    """Return None for a usable image, or the reason the file must be skipped."""
-    return _check(path)[0]
-
-
 def _check(path: Path) -> tuple[str | None, DecodedImage | None]:
     """``(reason, None)`` for a file to skip, ``(None, decoded)`` for a usable image."""
     if path.suffix.lower() not in IMAGE_SUFFIXES:
