@@ -18,41 +18,16 @@ from conftest import need_shared_mirror
 LESSON_6 = Path(__file__).resolve().parents[1] / "notebooks" / "06_data_augmentation.ipynb"
 
 
-def _layers():
+def TRANSLATION():
     from keras import layers
 
-    return {
-        "flip": layers.RandomFlip("horizontal", seed=1),
-        "rotation": layers.RandomRotation(0.1, fill_mode="constant", seed=1),
-        "zoom": layers.RandomZoom(0.2, fill_mode="constant", seed=1),
-        "translation": layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=1),
-        "contrast": layers.RandomContrast((0.5, 0.5), value_range=(0, 1), seed=1),
-    }
+    return layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=1)
 
 
 @pytest.fixture(scope="module")
 def batch():
     rng = np.random.default_rng(0)
     return rng.uniform(0, 1, size=(16, 28, 28, 1)).astype("float32")
-
-
-@pytest.mark.parametrize("name", ["flip", "rotation", "zoom", "translation", "contrast"])
-def test_keras_behaviour_augmentation_layers_are_identity_at_inference_and_random_in_training(name, batch):
-    layer = _layers()[name]
-    assert np.array_equal(np.asarray(layer(batch, training=False)), batch)
-    trained = np.asarray(layer(batch, training=True))
-    assert trained.shape == batch.shape
-    assert not np.allclose(trained, batch)
-
-
-def test_keras_behaviour_a_model_with_augmentation_predicts_deterministically(batch):
-    import keras
-    from keras import layers
-
-    model = keras.Sequential([keras.Input((28, 28, 1)), layers.RandomFlip("horizontal"),
-                              layers.RandomTranslation(0.1, 0.1), layers.Flatten(), layers.Dense(3)])
-    assert np.array_equal(model.predict(batch, verbose=0), model.predict(batch, verbose=0))
-    assert not np.allclose(model(batch, training=True), model(batch, training=False))
 
 
 def test_random_flip_gives_the_original_or_its_mirror_and_the_mirror_of_a_digit_differs():
@@ -103,7 +78,7 @@ def test_stratified_sample_edge_cases():
 
 
 def test_augmented_views_puts_the_original_first(batch):
-    views = aug.augmented_views(_layers()["translation"], batch[0, ..., 0], 5)
+    views = aug.augmented_views(TRANSLATION(), batch[0, ..., 0], 5)
     assert views.shape == (5, 28, 28, 1) and views.dtype == np.float32
     assert np.array_equal(views[0], batch[0])
     assert not np.allclose(views[1:], batch[0])
@@ -117,17 +92,6 @@ def test_summary_table_gives_mean_sd_as_spread_and_count_per_metric():
     assert table.loc["a", ("test_accuracy", "sd")] == pytest.approx(0.1)
     assert table.loc["a", ("test_accuracy", "count")] == 3 and table.loc["b", ("gap", "count")] == 1
     assert np.isnan(table.loc["b", ("test_accuracy", "sd")])   # one run: spread unknown, not zero
-
-
-@pytest.mark.parametrize("factor, low, high", [((0.5, 0.5), 0.5, 1.5), (0.5, 1.0, 1.5), ((0.2, 0.5), 0.8, 1.5)])
-def test_keras_behaviour_random_contrast_factor_range(factor, low, high):
-    """Lesson 6: a single number f gives contrast factors in [1, 1 + f] (not [1 - f, 1 + f] as documented);
-    the pair (a, b) gives [1 - a, 1 + b]. Measured on Keras 3.10.0 and 3.15.1."""
-    from keras import layers
-
-    measured = aug.contrast_factors(layers.RandomContrast(factor, value_range=(0, 1), seed=0), n=400)
-    assert measured.min() >= low - 1e-3 and measured.max() <= high + 1e-3
-    assert measured.min() < low + 0.05 and measured.max() > high - 0.05, "the draws should cover the range"
 
 
 def test_contrast_factors_reads_a_known_factor():

@@ -370,28 +370,6 @@ def test_control_configs_are_the_grid_cells_with_a_larger_epoch_cap():
         transfer_grid.grid_config("mlp", "scratch", 300, 0, max_epoch=50)
 
 
-def test_changing_trainable_takes_effect_at_the_next_compile():
-    """As lesson 5 says (Keras 3.10-3.15, TensorFlow backend): the train step keeps its compile's trainable list."""
-    x = np.random.default_rng(0).random((32, 4)).astype("float32")
-    y = np.arange(32) % 2
-
-    def trained_then_frozen(recompile):
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="h"),
-                                  keras.layers.Dense(2, activation="softmax")])
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-        model.fit(x, y, epochs=1, verbose=0)
-        model.get_layer("h").trainable = False
-        if recompile:
-            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-        before = model.get_layer("h").get_weights()[0].copy()
-        model.fit(x, y, epochs=1, verbose=0)
-        return not np.array_equal(before, model.get_layer("h").get_weights()[0])
-
-    assert trained_then_frozen(recompile=False), "frozen without a new compile: the layer should still train"
-    assert not trained_then_frozen(recompile=True)
-
-
 def test_a_trainer_passed_in_trains_the_run_and_keys_its_row(tmp_path, source):
     calls = []
 
