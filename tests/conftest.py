@@ -86,3 +86,21 @@ def need_shared_mirror() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return SHARED_MIRROR
+
+
+def make_cub100_mirror(root: Path, monkeypatch, species, per_species: int, train: int) -> Path:
+    """A mirror folder ``root/mirror`` whose cub100/ holds ``per_species`` fake photos of each species (the first
+    ``train`` in the train split) and its split file; points COURSE_DATA_MIRROR and COURSE_DATA_DIR there."""
+    folder = root / "mirror" / "cub100"
+    rows = ["filename,species,split"]
+    for name in species:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_species):
+            relpath = f"{name}/{name.split('.')[1]}_{i:04d}.jpg"
+            (folder / relpath).write_bytes(f"{name} {i}".encode())
+            rows.append(f"{relpath},{name},{'train' if i < train else 'test'}")
+    (folder / "cub100_split.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(root / "mirror"))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(root / "data"))
+    return folder
+

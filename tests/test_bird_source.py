@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import make_cub100_mirror
+
 from course_utils.data import cub_species
 from course_utils.data.birds import BIRD_SPECIES
 from course_utils.lessons import bird_source
@@ -26,18 +28,8 @@ def test_source_species_are_a_fixed_list_disjoint_from_targets_and_unknowns():
 @pytest.fixture
 def fake_cub100(tmp_path, monkeypatch):
     """A mirror whose cub100/ holds two source species, one target and one unknown species (4 photos each)."""
-    folder = tmp_path / "mirror" / "cub100"
-    rows = ["filename,species,split"]
-    for name in (*cub_species.SOURCE_SPECIES[:2], BIRD_SPECIES[0], cub_species.OTHER_SPECIES[0]):
-        (folder / name).mkdir(parents=True)
-        for i in range(4):
-            relpath = f"{name}/{name.split('.')[1]}_{i:04d}.jpg"
-            (folder / relpath).write_bytes(f"{name} {i}".encode())
-            rows.append(f"{relpath},{name},{'train' if i < 2 else 'test'}")
-    (folder / "cub100_split.csv").write_text("\n".join(rows) + "\n")
-    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "mirror"))
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
-    return folder
+    return make_cub100_mirror(tmp_path, monkeypatch, (*cub_species.SOURCE_SPECIES[:2], BIRD_SPECIES[0],
+                                                      cub_species.OTHER_SPECIES[0]), per_species=4, train=2)
 
 
 def test_source_photos_come_only_from_the_source_species_folders(fake_cub100):

@@ -1,24 +1,15 @@
 """Photos of named CUB species (lesson 07's unknown-species test) from a folder mirror's cub100/."""
 import pytest
 
+from conftest import make_cub100_mirror
+
 from course_utils.data import cub_species
 
 
 @pytest.fixture
 def cub100_mirror(tmp_path, monkeypatch):
     """A mirror folder with cub100/: two species, three train and three test photos each."""
-    folder = tmp_path / "mirror" / "cub100"
-    rows = ["filename,species,split"]
-    for name in ("014.Indigo_Bunting", "046.Gadwall"):
-        for i in range(6):
-            relpath = f"{name}/{name.split('.')[1]}_{i:04d}.jpg"
-            (folder / name).mkdir(parents=True, exist_ok=True)
-            (folder / relpath).write_bytes(b"jpeg")
-            rows.append(f"{relpath},{name},{'train' if i < 3 else 'test'}")
-    (folder / "cub100_split.csv").write_text("\n".join(rows) + "\n")
-    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "mirror"))
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
-    return folder
+    return make_cub100_mirror(tmp_path, monkeypatch, ("014.Indigo_Bunting", "046.Gadwall"), per_species=6, train=3)
 
 
 def test_first_photos_of_each_species_in_the_split(cub100_mirror):
