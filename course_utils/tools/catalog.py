@@ -231,7 +231,9 @@ def compiled_messages(mo: Path) -> dict[str, str] | None:
 def merged(root: Path, lang: str, messages: dict[str, Message]):
     """``lang``'s catalog brought up to date with the extracted messages (Babel's merge; nothing is written)."""
     catalog = read_catalog(po_path(root, lang), lang)
-    catalog.update(template(messages), update_creation_date=False)
+    created = catalog.creation_date
+    catalog.update(template(messages))           # Babel 2.10 has no update_creation_date=False: keep it by hand
+    catalog.creation_date = created
     for message in messages.values():            # Babel keeps the old flags of an entry: set ours
         entry = catalog[message.msgid]
         if message.formatted:
