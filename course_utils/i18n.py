@@ -127,14 +127,22 @@ def N_(message: str) -> str:
     return message
 
 
+def list_text(items: Iterable[str]) -> str:
+    """``items`` as one list in the course's language: ``"1 L, 2 P"`` in English, ``"1 张 L、2 张 P"`` in Chinese.
+
+    The separator is a message of its own (CLDR's list pattern ``"{list}, {item}"``; Chinese ``"{list}、{item}"``),
+    so a translator sets it like any other.
+    """
+    text = ""
+    for item in items:
+        text = tr("{list}, {item}", list=text, item=item) if text else item
+    return text
+
+
 def say(en: str, zh: str) -> str:
-    """The text for the current language: ``en`` or ``zh`` (both are given at the call site).
+    """Deprecated, and called nowhere any more: every message goes through :func:`tr` and the catalog.
 
-    Deprecated: being replaced by :func:`tr` and the message catalog, file by file; do not use it in
-    new code (``tests/test_catalog.py`` lists the files that still do).
-
-    Example:
-        >>> say("not answered yet", "尚未作答")   # in English
-        'not answered yet'
+    Kept only while ``course_utils/exercises/lesson03.py`` and ``lesson08.py`` still import it (unused);
+    delete it once those imports are gone (``tests/test_catalog.py`` fails if anything calls it).
     """
     return zh if language() == "zh" else en

@@ -38,6 +38,21 @@ def test_the_catalog_holds_the_lessons_self_checks():
     assert messages["{name} = {value:.4g} (expected {low:g} to {high:g})"].formatted            # tr() with values
 
 
+def test_no_code_calls_say():
+    """Fails if a module of course_utils calls the old say(en, zh) (or i18n.say): its Chinese lives in the code,
+    out of the translators' reach and out of these tests. Fix: tr("English {name}", name=value), then `catalog`."""
+    import ast
+
+    calls = []
+    for path in catalog.source_files(ROOT):
+        if path.suffix != ".py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and "say" in (getattr(node.func, "id", None), getattr(node.func, "attr", None)):
+                calls.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not calls, calls
+
+
 @pytest.mark.parametrize("lang", catalog.CATALOG_LANGUAGES)
 def test_placeholders_of_every_translation_equal_its_msgids(lang):
     """Fails if a translation drops, renames, adds or reformats a {placeholder}: it would print a wrong value

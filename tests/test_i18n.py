@@ -105,11 +105,13 @@ def test_an_unknown_course_lang_is_a_clear_error(english, monkeypatch, value):
         i18n.language()
 
 
-def test_say_picks_the_text_of_the_current_language(english, monkeypatch):
-    """Fails if say() returns the wrong argument for either language."""
-    assert i18n.say("correct", "正确") == "correct"
+def test_list_text_joins_with_the_catalogs_separator(english, monkeypatch):
+    """Fails if list_text() joins with a separator that is not the catalog's ("{list}, {item}": ", " in English,
+    "、" in Chinese), drops an item, or adds a separator to a single item or an empty list."""
+    assert [i18n.list_text(items) for items in ([], ["1 L"], ["1 L", "2 P", "3 CMYK"])] == ["", "1 L",
+                                                                                           "1 L, 2 P, 3 CMYK"]
     monkeypatch.setenv("COURSE_LANG", "zh")
-    assert i18n.say("correct", "正确") == "正确"
+    assert i18n.list_text(["1 张 L", "2 张 P"]) == "1 张 L、2 张 P"
 
 
 def test_check_lines_are_english_outside_the_chinese_edition(english, demo_exercise, capsys):

@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 
 from .. import config
-from ..i18n import say
+from ..i18n import tr
 from .fetch import DataUnavailableError, _download, copy_verified, fetch_file
 from .images import open_rgb
 
@@ -52,11 +52,11 @@ def _photo_checksums() -> list[tuple[str, str]]:
 def _copy_birds(source: Path, staging: Path, progress: bool) -> str:
     """Copy every listed file of a mirror folder's ``birds/`` into ``staging``, verifying each."""
     files = [(SPLIT_FILE, bird_checksums()[SPLIT_FILE]), *_photo_checksums()]
-    label = say("birds (mirror folder)", "鸟类照片（镜像文件夹）")
+    label = tr("birds (mirror folder)")
     for relpath, digest in _progress_bar(files, progress, label):
         if not (source / relpath).is_file():
             raise DataUnavailableError(_mirror_gap_message(relpath, str(source / relpath),
-                                                           say("no such file", "没有这个文件"), staging))
+                                                           tr("no such file"), staging))
         copy_verified(source / relpath, staging / relpath, f"sha256:{digest}")
     return f"mirror {source.parent}"
 
@@ -68,9 +68,8 @@ def _download_split_file(mirror: str, staging: Path) -> bool:
         with _pooch_quiet():
             _download(url, staging / SPLIT_FILE, f"sha256:{bird_checksums()[SPLIT_FILE]}", progress=False)
     except DataUnavailableError as err:
-        print(say(f"The mirror {mirror} has no prepared birds ({url}: {err}); preparing them from the "
-                  "CUB-200-2011 archive instead.",
-                  f"镜像 {mirror} 中没有准备好的鸟类数据（{url}：{err}）；改为从 CUB-200-2011 归档文件准备。"))
+        print(tr("The mirror {mirror} has no prepared birds ({url}: {err}); preparing them from the CUB-200-2011 "
+                 "archive instead.", mirror=mirror, url=url, err=err))
         return False
     return True
 
@@ -78,7 +77,7 @@ def _download_split_file(mirror: str, staging: Path) -> bool:
 def _download_birds(mirror: str, staging: Path, progress: bool) -> str:
     """Download every photo of the URL mirror's ``birds/``, verified, under one progress bar."""
     with _pooch_quiet():
-        for relpath, digest in _progress_bar(_photo_checksums(), progress, say("birds (mirror)", "鸟类照片（镜像）")):
+        for relpath, digest in _progress_bar(_photo_checksums(), progress, tr("birds (mirror)")):
             url = f"{mirror}birds/{relpath}"
             try:
                 _download(url, staging / relpath, f"sha256:{digest}", progress=False)
@@ -89,18 +88,13 @@ def _download_birds(mirror: str, staging: Path, progress: bool) -> str:
 
 def _mirror_gap_message(relpath: str, location: str, reason: str, staging: Path) -> str:
     """The error for a mirror that has prepared birds but lacks one of their files."""
-    return say(f"Could not obtain birds/{relpath} from the mirror.\n"
-               f"  Tried: {location}: {reason}\n"
-               f"  Cache path: {staging.with_name('birds') / relpath}\n"
-               "  Fix: complete the mirror's birds/ folder (every file listed in "
-               "course_utils/data/checksums/birds_sha256.txt), or unset COURSE_DATA_MIRROR to prepare the "
-               "birds from the CUB-200-2011 archive (see the README, 'Offline use and mirrors').",
-               f"无法从镜像获取 birds/{relpath}。\n"
-               f"  已尝试：{location}：{reason}\n"
-               f"  缓存路径：{staging.with_name('birds') / relpath}\n"
-               "  解决办法：把镜像的 birds/ 文件夹补全（course_utils/data/checksums/birds_sha256.txt "
-               "中列出的每个文件都要有），或者取消设置 COURSE_DATA_MIRROR，改从 CUB-200-2011 归档文件准备鸟类数据"
-               "（见 README.zh.md 的“离线使用与镜像”一节）。")
+    return tr("Could not obtain birds/{relpath} from the mirror.\n"
+              "  Tried: {location}: {reason}\n"
+              "  Cache path: {cache_path}\n"
+              "  Fix: complete the mirror's birds/ folder (every file listed in "
+              "course_utils/data/checksums/birds_sha256.txt), or unset COURSE_DATA_MIRROR to prepare the birds from "
+              "the CUB-200-2011 archive (see the README, 'Offline use and mirrors').", relpath=relpath,
+              location=location, reason=reason, cache_path=staging.with_name('birds') / relpath)
 
 
 def _progress_bar(items: list, progress: bool, label: str):
@@ -154,8 +148,8 @@ def prepare_from_archive(archive: Path, out_dir: Path, species: list[str]) -> No
         rows.append((filename, class_folder, "train" if is_train[image_id] == "1" else "test"))
     missing = set(species) - set(counters)
     if missing:
-        raise ValueError(say(f"The archive {archive} has no images for {sorted(missing)}: is it CUB-200-2011?",
-                             f"归档文件 {archive} 中没有 {sorted(missing)} 的图像：它是 CUB-200-2011 吗？"))
+        raise ValueError(tr("The archive {archive} has no images for {species}: is it CUB-200-2011?", archive=archive,
+                            species=sorted(missing)))
     with open(out_dir / SPLIT_FILE, "w", newline="") as f:
         csv.writer(f).writerows([("filename", "species", "split"), *rows])
 
@@ -174,8 +168,8 @@ def _read_archive(archive: Path, species: list[str]) -> tuple[dict[str, str], di
             elif len(parts) == 4 and parts[1] == "images" and parts[2] in species:
                 images[f"{parts[2]}/{parts[3]}"] = tar.extractfile(member).read()
     if set(meta) != wanted_meta:
-        raise ValueError(say(f"{archive} lacks {sorted(wanted_meta - set(meta))}: is it CUB-200-2011?",
-                             f"{archive} 中缺少 {sorted(wanted_meta - set(meta))}：它是 CUB-200-2011 吗？"))
+        raise ValueError(tr("{archive} lacks {files}: is it CUB-200-2011?", archive=archive,
+                            files=sorted(wanted_meta - set(meta))))
     return meta, images
 
 

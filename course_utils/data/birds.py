@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import config
-from ..i18n import say
+from ..i18n import N_, tr
 from . import bird_sources
 from .bird_sources import CROP_MARGIN, PREPARED_SIZE, SPLIT_FILE, bird_checksums  # noqa: F401 (API)
 from .fetch import ensure_writable
@@ -66,9 +66,9 @@ def fetch_birds(progress: bool = True) -> Path:
     if problem is None:
         return target
     if target.exists():
-        english, chinese = problem
-        print(say(f"The prepared birds in {target} {english}: preparing them again.",
-                  f"{target} 中已准备好的鸟类数据{chinese}，正在重新准备。"))
+        message, values = problem
+        print(tr("The prepared birds in {target} {problem}: preparing them again.", target=target,
+                 problem=tr(message, **values)))
     ensure_writable(target.parent)
     staging = target.with_name(f"birds.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -89,36 +89,35 @@ def prepared_birds_problem(folder: Path) -> str | None:
     Cheap enough for every use: it hashes the split file, checks that every file it lists
     exists and counts the photos, against the record written when the folder was prepared.
     The phrase is English in every edition: :func:`.status.dataset_status` reads it (see
-    :func:`_birds_problem` for the phrase in both languages).
+    :func:`_birds_problem` for the message and its values).
     """
     problem = _birds_problem(folder)
-    return problem[0] if problem else None
+    return problem[0].format(**problem[1]) if problem else None
 
 
-def _birds_problem(folder: Path) -> tuple[str, str] | None:
-    """None when ``folder`` is complete, else ``(english, chinese)``: what is wrong, in both languages.
+def _birds_problem(folder: Path) -> tuple[str, dict] | None:
+    """None when ``folder`` is complete, else ``(message, values)``: what is wrong, a catalog message (English)
+    and the values of its placeholders.
 
-    The English phrase continues "The prepared birds in <folder> ...", the Chinese one
-    "<folder> 中已准备好的鸟类数据……".
+    The English phrase continues "The prepared birds in <folder> ...", its translation the translation of
+    that sentence (Chinese "<folder> 中已准备好的鸟类数据{problem}，正在重新准备。").
     """
     try:
         record = json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
-        return "are missing or were never completed", "不存在，或者上次没有准备完"
+        return N_("are missing or were never completed"), {}
     if not {"split_sha256", "files"} <= set(record):
-        return ("were prepared by an older version of the course (no record to check them against)",
-                "是旧版课程准备的（没有可供核对的记录）")
+        return N_("were prepared by an older version of the course (no record to check them against)"), {}
     split = folder / SPLIT_FILE
     if not split.is_file() or _sha256(split) != record["split_sha256"]:
-        return f"have a missing or changed {SPLIT_FILE}", f"的 {SPLIT_FILE} 缺失或已被改动"
+        return N_("have a missing or changed {split_file}"), {"split_file": SPLIT_FILE}
     missing = [name for name in _read_split_file(folder) if not (folder / name).is_file()]
     if missing:
-        return (f"lack {len(missing)} of their photos (for example {missing[0]})",
-                f"缺少 {len(missing)} 张照片（例如 {missing[0]}）")
+        return N_("lack {n_missing} of their photos (for example {example})"), {"n_missing": len(missing),
+                                                                                "example": missing[0]}
     found = sum(1 for _ in folder.glob("*/*.jpg"))
     if found != record["files"]:
-        return (f"hold {found} photos where {record['files']} were prepared",
-                f"有 {found} 张照片，而准备时是 {record['files']} 张")
+        return N_("hold {found} photos where {prepared} were prepared"), {"found": found, "prepared": record["files"]}
     return None
 
 

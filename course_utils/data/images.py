@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..i18n import say
+from ..i18n import list_text, tr
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}  # Pillow's modes for 16-bit grayscale
@@ -64,17 +64,16 @@ class FolderScan:
         """A short human-readable summary of the scan, in the course's language (the reasons are in
         the language of the scan, which is the same in a notebook)."""
         files, classes = len(self.files), len(self.class_names)
-        lines = [say(f"{files} images in {classes} classes.", f"{classes} 个类别，共 {files} 张图像。")]
+        lines = [tr("{files} images in {classes} classes.", files=files, classes=classes)]
         if self.converted:
             modes = sorted(self.converted.items())
-            lines.append(say("Converted to RGB: " + ", ".join(f"{n} {mode}" for mode, n in modes) + ".",
-                             "已转换为 RGB：" + "、".join(f"{n} 张 {mode}" for mode, n in modes) + "。"))
+            counts = list_text(tr("{n} {mode}", n=n, mode=mode) for mode, n in modes)
+            lines.append(tr("Converted to RGB: {counts}.", counts=counts))
         if self.rotated:
-            lines.append(say(f"Turned upright from their EXIF orientation: {self.rotated}.",
-                             f"按 EXIF 方向信息转正：{self.rotated} 张。"))
+            lines.append(tr("Turned upright from their EXIF orientation: {rotated}.", rotated=self.rotated))
         for path, reason in self.skipped:  # a file as <class>/<name>, a class folder by its name
             name = path.name if path.is_dir() else f"{path.parent.name}/{path.name}"
-            lines.append(say(f"Skipped {name}: {reason}", f"已跳过 {name}：{reason}"))
+            lines.append(tr("Skipped {name}: {reason}", name=name, reason=reason))
         return "\n".join(lines)
 
 
@@ -108,9 +107,8 @@ def decode_image(path, upright: bool = True) -> DecodedImage:
             return DecodedImage(_to_rgb(turned), image.mode, rotated)
     except Exception as err:  # Pillow raises many types for damaged files; each becomes one clear error
         reason = _reason(path, err)
-        raise NotAnImageError(say(f"{path} cannot be used: {reason}. Remove it or replace it with a JPEG or PNG "
-                                  "file.",
-                                  f"{path} 无法使用：{reason}。请删除它，或换成 JPEG 或 PNG 文件。"),
+        raise NotAnImageError(tr("{path} cannot be used: {reason}. Remove it or replace it with a JPEG or PNG file.",
+                                 path=path, reason=reason),
                               reason) from err
 
 
@@ -166,17 +164,15 @@ def _reason(path, err: Exception) -> str:
 
     if isinstance(err, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
         detail = str(err).rstrip(".")
-        return say(f"refused as a possible decompression bomb ({detail}); if the photo is genuine, shrink it first",
-                   f"疑似解压炸弹（decompression bomb），已拒绝读取（{detail}）；如果确实是一张正常的照片，请先把它缩小")
+        return tr("refused as a possible decompression bomb ({detail}); if the photo is genuine, shrink it first",
+                  detail=detail)
     if isinstance(path, (str, Path)) and Path(path).is_file() and Path(path).stat().st_size == 0:
-        return say("empty file (0 bytes)", "空文件（0 字节）")
+        return tr("empty file (0 bytes)")
     if isinstance(err, UnidentifiedImageError):
-        return say("not a readable image (Pillow does not recognise its contents)",
-                   "不是可读取的图像（Pillow 无法识别其内容）")
+        return tr("not a readable image (Pillow does not recognise its contents)")
     if isinstance(err, FileNotFoundError):
-        return say("the file does not exist (any more)", "文件不存在（可能已被删除）")
-    return say(f"damaged or cut short ({type(err).__name__}: {err})",
-               f"文件已损坏或不完整（{type(err).__name__}：{err}）")
+        return tr("the file does not exist (any more)")
+    return tr("damaged or cut short ({error_type}: {err})", error_type=type(err).__name__, err=err)
 
 
 def _to_rgb(image):
@@ -203,8 +199,8 @@ def _sixteen_bit_to_gray(image):
 def _check(path: Path) -> tuple[str | None, DecodedImage | None]:
     """``(reason, None)`` for a file to skip, ``(None, decoded)`` for a usable image."""
     if path.suffix.lower() not in IMAGE_SUFFIXES:
-        return say(f"not an image file (suffix {path.suffix or 'none'})",
-                   f"不是图像文件（{f'后缀为 {path.suffix}' if path.suffix else '没有后缀'}）"), None
+        return (tr("not an image file (suffix {suffix})", suffix=path.suffix) if path.suffix
+                else tr("not an image file (no suffix)")), None
     try:
         return None, decode_image(path)
     except NotAnImageError as err:
@@ -223,25 +219,22 @@ def scan_image_folder(folder: Path | str, min_classes: int = 2) -> FolderScan:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise ImageFolderError(say(f"{folder} is not a folder. Point the loader at a folder with one "
-                                   "sub-folder of images per class.",
-                                   f"{folder} 不是文件夹。请把加载函数指向一个文件夹，其中每个类别有一个放图像的子文件夹。"))
+        raise ImageFolderError(tr("{folder} is not a folder. Point the loader at a folder with one sub-folder of "
+                                  "images per class.", folder=folder))
     scan = FolderScan([], np.array([], dtype=np.int64), [])
     labels = []
     for class_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         usable = _scan_class_folder(class_dir, scan)
         if not usable:
-            scan.skipped.append((class_dir, say("class folder has no usable images", "这个类别文件夹中没有可用的图像")))
+            scan.skipped.append((class_dir, tr("class folder has no usable images")))
             continue
         scan.files += usable
         labels += [len(scan.class_names)] * len(usable)
         scan.class_names.append(class_dir.name)
     if len(scan.class_names) < min_classes:
-        raise ImageFolderError(say(
-            f"{folder} has {len(scan.class_names)} class folder(s) with usable images; at least "
-            f"{min_classes} are needed. Expected layout: {folder}/<class name>/<image files>.",
-            f"{folder} 中含有可用图像的类别文件夹有 {len(scan.class_names)} 个，至少需要 {min_classes} 个。"
-            f"应有的结构：{folder}/<类别名>/<图像文件>。"))
+        raise ImageFolderError(tr("{folder} has {n_classes} class folder(s) with usable images; at least "
+                                  "{min_classes} are needed. Expected layout: {folder}/<class name>/<image files>.",
+                                  folder=folder, n_classes=len(scan.class_names), min_classes=min_classes))
     scan.labels = np.array(labels, dtype=np.int64)
     return scan
 
@@ -272,10 +265,9 @@ def decode_files(files: list[Path], image_size: int) -> np.ndarray:
         try:
             pixels[i] = np.asarray(resized_rgb(path, image_size))
         except NotAnImageError as err:
-            raise NotAnImageError(say(f"{err} If it passed a folder scan, it changed or vanished since: scan the "
-                                      "folder again (for example, call load_bird_datasets again).",
-                                      f"{err}如果它通过了文件夹扫描，说明之后它被改动或删除了：请重新扫描文件夹"
-                                      "（例如再次调用 load_bird_datasets）。"), err.reason) from err
+            raise NotAnImageError(tr("{err} If it passed a folder scan, it changed or vanished since: scan the "
+                                     "folder again (for example, call load_bird_datasets again).", err=err),
+                                  err.reason) from err
     return pixels
 
 

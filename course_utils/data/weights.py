@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..i18n import say
+from ..i18n import tr
 from .fetch import DataUnavailableError, copy_verified, fetch_file, hash_matches, registry_entry
 from .registry import backbone_spec
 
@@ -57,14 +57,11 @@ def fetch_imagenet_weights(backbone: str, progress: bool = True, download: bool 
     try:
         source = fetch_file(entry.key, progress, from_origin=download)
     except DataUnavailableError as err:
-        raise DataUnavailableError(say(
-            f"ImageNet weights for {spec.name} are not available: {err}\n"
-            f"  To use them offline, copy {spec.weights_file} ({entry.size / 1e6:.0f} MB, from {entry.url}) "
-            f"into {keras_models_dir()} or into the mirror folder as {entry.key}.",
-            f"无法获取 {spec.name} 的 ImageNet 权重：{err}\n"
-            f"  若要离线使用，请把 {spec.weights_file}（{entry.size / 1e6:.0f} MB，来自 {entry.url}）"
-            f"复制到 {keras_models_dir()}，或以 {entry.key} 为路径放进镜像文件夹。"
-        )) from err
+        raise DataUnavailableError(tr("ImageNet weights for {name} are not available: {err}\n"
+                                      "  To use them offline, copy {weights_file} ({megabytes:.0f} MB, from {url}) "
+                                      "into {keras_dir} or into the mirror folder as {key}.", name=spec.name, err=err,
+                                      weights_file=spec.weights_file, megabytes=entry.size / 1000000.0, url=entry.url,
+                                      keras_dir=keras_models_dir(), key=entry.key)) from err
     return _place_in_keras_cache(source, target, entry.known_hash)
 
 
@@ -78,11 +75,8 @@ def _place_in_keras_cache(source: Path, target: Path, known_hash: str) -> Path:
         except OSError:  # another file system, or links not supported: copy instead
             copy_verified(source, target, known_hash)
     except OSError as err:
-        raise DataUnavailableError(say(
-            f"Cannot place the weights file into Keras' cache {target.parent} ({err.strerror or err}). "
-            "Set KERAS_HOME to a folder you can write to (before starting Python) and run again.",
-            f"无法把权重文件放进 Keras 的缓存 {target.parent}（{err.strerror or err}）。"
-            "请（在启动 Python 之前）把 KERAS_HOME 设为一个你有写权限的文件夹，然后重新运行。"
-        )) from err
+        raise DataUnavailableError(tr("Cannot place the weights file into Keras' cache {folder} ({reason}). Set "
+                                      "KERAS_HOME to a folder you can write to (before starting Python) and run "
+                                      "again.", folder=target.parent, reason=err.strerror or err)) from err
     return target
 

@@ -30,7 +30,7 @@ from .. import config
 from ..data.fetch import DataUnavailableError
 from ..data.registry import BackboneSpec, backbone_spec
 from ..data.weights import fetch_imagenet_weights
-from ..i18n import say
+from ..i18n import tr
 
 RANDOM_WEIGHTS_ENV = "COURSE_ALLOW_RANDOM_WEIGHTS"
 
@@ -147,12 +147,11 @@ def resolve_weights(name: str, progress: bool = True) -> WeightsChoice:
         return WeightsChoice(path, True, f"ImageNet weights ({path.name}, checksum verified)")
     except DataUnavailableError as err:
         if not random_weights_allowed():
-            raise DataUnavailableError(say(
-                f"{err}\n  This lesson needs them in the full profile. To run its pipeline anyway with "
-                f"random weights (timings only, accuracies meaningless), set {RANDOM_WEIGHTS_ENV}=1 "
-                "or COURSE_PROFILE=smoke.",
-                f"{err}\n  在完整配置（full profile）下，本课必须用到这些权重。若仍想用随机权重跑通流程"
-                f"（只看耗时，准确率没有意义），请设置 {RANDOM_WEIGHTS_ENV}=1 或 COURSE_PROFILE=smoke。")) from err
+            raise DataUnavailableError(tr("{err}\n"
+                                          "  This lesson needs them in the full profile. To run its pipeline anyway "
+                                          "with random weights (timings only, accuracies meaningless), set "
+                                          "{random_weights_env}=1 or COURSE_PROFILE=smoke.", err=err,
+                                          random_weights_env=RANDOM_WEIGHTS_ENV)) from err
         why = ("smoke profile, which does not download them" if config.is_smoke()
                else f"{RANDOM_WEIGHTS_ENV}=1")
         return WeightsChoice(None, False, f"random initialisation ({why}; ImageNet weights unavailable)")
@@ -167,15 +166,12 @@ def random_weights_banner(choice: WeightsChoice) -> str:
     if choice.pretrained:
         return ""
     bar = "!" * 78
-    return say(f"{bar}\n  NO PRETRAINED WEIGHTS: this run uses {choice.note}.\n"
-               "  Every accuracy below is NOT meaningful: the checks test the pipeline, not the\n"
-               "  accuracy. Put the ImageNet weights file into the Keras cache or the mirror\n"
-               f"  (see course_utils.data.weights) to see what transfer learning really does.\n{bar}",
-               f"{bar}\n  没有预训练权重（NO PRETRAINED WEIGHTS）：本次运行用的是随机初始化的权重。\n"
-               f"  权重来源：{choice.note}\n"
-               "  下面所有的准确率都没有意义：各项检查检验的是流程，而不是准确率。\n"
-               "  把 ImageNet 权重文件放进 Keras 缓存或镜像（见 course_utils.data.weights），\n"
-               f"  才能看到迁移学习的真正效果。\n{bar}")
+    return tr("{bar}\n"
+              "  NO PRETRAINED WEIGHTS: this run uses {note}.\n"
+              "  Every accuracy below is NOT meaningful: the checks test the pipeline, not the\n"
+              "  accuracy. Put the ImageNet weights file into the Keras cache or the mirror\n"
+              "  (see course_utils.data.weights) to see what transfer learning really does.\n"
+              "{bar}", bar=bar, note=choice.note)
 
 
 def count_params(model) -> int:

@@ -240,6 +240,9 @@ def merged(root: Path, lang: str, messages: dict[str, Message]):
             entry.flags.add(BRACE_FORMAT)
         else:
             entry.flags.discard(BRACE_FORMAT)
+        if not entry.fuzzy:                      # the previous msgid ("#| msgid", which Babel reads back as a
+            entry.previous_id = []               # comment "# | msgid") only helps to check a fuzzy entry: drop it
+            entry.user_comments = [c for c in entry.user_comments if not c.startswith("| msgid")]   # once checked
     return catalog
 
 

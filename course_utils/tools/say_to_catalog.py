@@ -118,6 +118,11 @@ PREFERRED = {
     "{init: float(lr) for init, lr in best.items()}": "rates",
     "stats.expected_false_exclusions(n_compared)": "chance",
     "stats.expected_false_exclusions(len(compared))": "chance",
+    "sorted(missing)": "species", "sorted(wanted_meta - set(meta))": "files",
+    "staging.with_name('birds') / relpath": "cache_path", "entry.size / 1000000.0": "megabytes",
+    "err.strerror or err": "reason", "type(err).__name__": "error_type", "len(scan.class_names)": "n_classes",
+    "spec.weights_file": "weights_file", "keras_models_dir()": "keras_dir", "entry.key": "key",
+    "entry.url": "url", "spec.name": "name", "target.parent": "folder",
 }
 
 
