@@ -21,6 +21,21 @@ SHARED_MIRROR = (Path(_MIRROR_FROM_ENV) if _MIRROR_FROM_ENV and "://" not in _MI
 UNDER_CI = config.under_ci()  # read now: the course_env fixture removes CI
 
 
+@pytest.fixture(scope="session")
+def _session_artifacts(tmp_path_factory):
+    return tmp_path_factory.mktemp("artifacts")
+
+
+@pytest.fixture(autouse=True)
+def isolated_artifacts(_session_artifacts, monkeypatch):
+    """Models and results a test (or a lesson it runs) saves go to this test session's own folder.
+
+    The lessons nbval runs keep the course's artifacts folder; under ``make test``'s two workers
+    (pytest-xdist) a unit test running a lesson on the other worker must not overwrite their files.
+    """
+    monkeypatch.setenv("COURSE_ARTIFACTS_DIR", str(_session_artifacts))
+
+
 @pytest.fixture(autouse=True)
 def close_figures():
     """Close every Matplotlib figure a test opened (only if the test used pyplot), so figures never pile up."""
