@@ -123,6 +123,8 @@ PREFERRED = {
     "err.strerror or err": "reason", "type(err).__name__": "error_type", "len(scan.class_names)": "n_classes",
     "spec.weights_file": "weights_file", "keras_models_dir()": "keras_dir", "entry.key": "key",
     "entry.url": "url", "spec.name": "name", "target.parent": "folder",
+    "row['test cross-entropy before']": "before", "row['test cross-entropy after']": "after",
+    "len(losses)": "last",
 }
 
 
