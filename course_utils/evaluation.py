@@ -1,4 +1,5 @@
-"""Evaluating classifiers: per-class metrics as a table, and which examples are misclassified.
+"""Evaluating classifiers and features: per-class metrics as a table, which examples are misclassified,
+calibration, and the linear probe (how well frozen features separate a new task's classes).
 
 The gallery of mistakes is :func:`course_utils.plots.plot_mistakes` (general plots live in ``plots``).
 """
@@ -153,3 +154,39 @@ def fit_temperature(logits: np.ndarray, y_true) -> float:
     best = minimize_scalar(lambda log_t: cross_entropy(logits, y_true, np.exp(log_t)), bounds=(-3, 3),
                            method="bounded")
     return float(np.exp(best.x))
+
+
+def linear_probe(train: tuple, val: tuple, test_x: np.ndarray, cs: Sequence[float]) -> dict:
+    """A linear probe: logistic regression on frozen features, its regularisation chosen on validation data.
+
+    ``train`` and ``val`` are ``(features, labels)``; ``test_x`` holds the test features. Features are
+    standardised with the training rows' mean and sd and written in an orthonormal basis of the
+    training rows' span: the L2-penalised optimum's weights lie in that span (the loss gradient is a
+    sum of training rows), so the probe is the same, only cheaper to fit when there are far more
+    features than training rows. One L2-regularised logistic regression (scikit-learn, lbfgs) is
+    fitted per ``C`` in ``cs``, in increasing order (smaller C = stronger regularisation); the C with the
+    best validation accuracy is kept (the smallest on ties), and only that probe predicts the test rows.
+
+    Returns:
+        ``{"C", "val_accuracy", "test_pred", "at_edge"}``; ``at_edge`` is True when the chosen C is the
+        smallest or the largest of ``cs``, where a wider grid might have chosen differently.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    cs = sorted(cs)
+    scaler = StandardScaler().fit(train[0])
+    x_train, x_val, x_test = (scaler.transform(x) for x in (train[0], val[0], test_x))
+    _, singular, rows = np.linalg.svd(x_train, full_matrices=False)
+    basis = rows[:max(1, int((singular > singular[0] * 1e-10).sum()))].T
+    x_train, x_val, x_test = x_train @ basis, x_val @ basis, x_test @ basis
+    best = None
+    with threadpool_limits(1):   # small problems: one thread wastes less time than several waiting on each other
+        for c in cs:
+            probe = LogisticRegression(C=c, max_iter=1000).fit(x_train, train[1])
+            score = float(np.mean(probe.predict(x_val) == np.asarray(val[1])))
+            if best is None or score > best[0]:
+                best = (score, c, probe)
+    score, c, probe = best
+    return {"C": c, "val_accuracy": score, "test_pred": probe.predict(x_test), "at_edge": c in (cs[0], cs[-1])}

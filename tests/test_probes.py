@@ -160,3 +160,18 @@ def test_plot_probes_draws_one_panel_per_target():
     assert [ax.get_title() for ax in axes] == ["near", "far"]
     assert all(ax.get_ylabel() == "probe test accuracy" for ax in axes)
     plt.close("all")
+
+
+def test_linear_probe_says_when_the_chosen_c_is_an_end_of_the_grid():
+    """A C inside the grid is not at an edge; a grid too strong everywhere picks its end and says so."""
+    from course_utils import evaluation
+
+    rng = np.random.default_rng(5)
+    y = np.repeat(np.arange(4), 20)
+    x = rng.normal(size=(80, 40))
+    x[np.arange(80), y] += 5.0
+    inside = evaluation.linear_probe((x, y), (x, y), x, cs=(1e-9, 1.0, 1e9))
+    assert inside["C"] == 1.0 and not inside["at_edge"] and inside["val_accuracy"] == 1.0
+    assert np.array_equal(inside["test_pred"], y)
+    too_strong = evaluation.linear_probe((x, y), (x, y), x, cs=(1e-8, 1e-9))   # any order: sorted first
+    assert too_strong["C"] == 1e-9 and too_strong["at_edge"]

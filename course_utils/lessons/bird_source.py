@@ -196,19 +196,14 @@ def subset_indices(labels: np.ndarray, n_per_class: int | None, seed: int) -> np
 
 
 def linear_probe(train_x, train_y, val_x, val_y, test_x, c_grid: Sequence[float] = C_GRID) -> dict:
-    """Logistic regression on standardised features; C chosen on the validation photos (first best on ties)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    """Logistic regression on standardised features, C chosen on the validation photos (the smallest on ties).
 
-    best = None
-    for c in c_grid:
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
-        clf.fit(train_x, train_y)
-        val_acc = float(np.mean(clf.predict(val_x) == val_y))
-        if best is None or val_acc > best[0]:
-            best = (val_acc, c, clf)
-    return {"val_accuracy": best[0], "C": best[1], "test_pred": best[2].predict(test_x)}
+    :func:`course_utils.evaluation.linear_probe` does the work. Returns ``{"C", "val_accuracy", "test_pred",
+    "at_edge"}``.
+    """
+    from .. import evaluation
+
+    return evaluation.linear_probe((train_x, train_y), (val_x, val_y), test_x, c_grid)
 
 
 def train_network(model, x, y, depth: int, seed: int, steps: int = STEPS, body_lr: float = BODY_LR,
