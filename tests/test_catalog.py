@@ -196,3 +196,36 @@ def test_no_message_in_a_translated_position_is_an_f_string():
     problems = [p.detail for p in catalog.catalog_problems(ROOT) if p.kind == catalog.NOT_EXTRACTABLE]
     wrong = [d for d in problems if not (d.startswith("notebooks/") and d[len("notebooks/"):][:2] in PENDING_LESSONS)]
     assert not wrong, "\n".join(wrong)
+
+
+# --- the migration tool: a lesson's code cell into catalog calls ------------------------------------------------
+def test_say_to_catalog_wraps_f_string_check_names_and_english_prints():
+    """Fails if `say_to_catalog --lessons` stops turning an f-string check name or an English print into
+    i18n.tr("... {name} ...", name=value), or touches a print without English words."""
+    from course_utils.tools import say_to_catalog as tool
+
+    code = ('checks.check_true(f"{name} kept epoch {best}", ok)\n'
+            'print(f"{n} runs in {s:.0f} s")\n'
+            'print(x, y)\n')
+    found, notes = tool.lesson_cell_conversions(code)
+    new = tool.rewrite(code.encode("utf-8"), found).decode("utf-8")
+    assert not notes and [item.msgid for item in found] == ["{name} kept epoch {best}", "{n} runs in {s:.0f} s"]
+    assert new == ('checks.check_true(i18n.tr("{name} kept epoch {best}", name=name, best=best), ok)\n'
+                   'print(i18n.tr("{n} runs in {s:.0f} s", n=n, s=s))\n'
+                   'print(x, y)\n')
+    found, _ = tool.lesson_cell_conversions(new)
+    assert found == []                                          # converted code is left alone
+
+
+def test_say_to_catalog_adds_i18n_to_the_lessons_import_line_however_it_is_written():
+    """Fails if the i18n import is not added to a one-line or a parenthesised `from course_utils import (...)`
+    (lesson 7's), or is added twice."""
+    from course_utils.tools.say_to_catalog import WIDTH, add_i18n_import
+
+    one_line = "import course_utils as cu\nfrom course_utils import checks, plots\n"
+    assert add_i18n_import(one_line) == "import course_utils as cu\nfrom course_utils import checks, i18n, plots\n"
+    names = ", ".join(f"module{i:02d}" for i in range(12))
+    wrapped = f"import course_utils as cu\nfrom course_utils import ({names})\n\ninfo = cu.setup()"
+    new = add_i18n_import(wrapped)
+    assert "i18n" in new and new.endswith("\n\ninfo = cu.setup()") and max(map(len, new.splitlines())) <= WIDTH
+    assert add_i18n_import(new) == new

@@ -125,6 +125,17 @@ PREFERRED = {
     "entry.url": "url", "spec.name": "name", "target.parent": "folder",
     "row['test cross-entropy before']": "before", "row['test cross-entropy after']": "after",
     "len(losses)": "last",
+    "source_record['source val accuracy']": "accuracy", "source_record['validation photos']": "n_photos",
+    "1 / len(source_species)": "chance", "source_model.count_params()": "n_weights",
+    "int(source_photos.is_val.sum())": "n_held_out", "len(source_photos.files)": "n_photos",
+    "int((gap == 0).sum())": "n_identical", "gap.max()": "largest",
+    "stats.expected_false_exclusions(len(live_gains))": "chance",
+    "stats.expected_false_exclusions(len(grid_gains))": "chance",
+    "trained.drop('pixels').idxmax()": "best_stage", "trained.drop('pixels').max()": "best",
+    "near.drop('pixels').idxmax()": "best_stage", "near.drop('pixels').max()": "best",
+    "trained['pixels']": "pixels", "near['pixels']": "pixels", "change['edge map']": "change",
+    "feats['test'].compute_seconds": "seconds", "len(y_test)": "n_test",
+    "backbones.trainable_params(model)": "n_trainable", "backbones.count_params(model)": "n_weights",
 }
 
 
@@ -462,21 +473,35 @@ def lesson_cell_conversions(code: str) -> tuple[list[Conversion], list[str]]:
 
 
 def add_i18n_import(code: str) -> str:
-    """Add ``i18n`` to the lesson's ``from course_utils import ...`` line (or a line of its own)."""
+    """Add ``i18n`` to the lesson's ``from course_utils import ...`` statement (one line or parenthesised over
+    several), rewrapped to WIDTH, or a line of its own after ``import course_utils as cu``."""
+    tree = ast.parse(code)
     lines = code.split("\n")
-    for i, line in enumerate(lines):
-        match = re.fullmatch(r"from course_utils import ([\w, ]+)", line)
-        if match and " as " not in line:
-            names = [n.strip() for n in match.group(1).split(",")]
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "course_utils" and node.level == 0 \
+                and not any(alias.asname for alias in node.names):
+            names = [alias.name for alias in node.names]
             if "i18n" in names:
                 return code
-            new = "from course_utils import " + ", ".join(sorted(names + ["i18n"]))
-            if len(new) <= WIDTH:
-                lines[i] = new
-            else:
-                lines.insert(i + 1, "from course_utils import i18n")
+            names = sorted(names + ["i18n"])
+            new = "from course_utils import " + ", ".join(names)
+            if len(new) > WIDTH:
+                head, indent = "from course_utils import (", " " * len("from course_utils import (")
+                wrapped, current = [], head
+                for i, name in enumerate(names):
+                    piece = name + (", " if i < len(names) - 1 else ")")
+                    if len(current + piece.rstrip()) > WIDTH:
+                        wrapped.append(current.rstrip())
+                        current = indent
+                    current += piece
+                new = "\n".join(wrapped + [current])
+            lines[node.lineno - 1:node.end_lineno] = new.split("\n")
             return "\n".join(lines)
-    raise Unconvertible("no `from course_utils import ...` line in the import cell")
+    for i, line in enumerate(lines):
+        if line == "import course_utils as cu":
+            lines.insert(i + 1, "from course_utils import i18n")
+            return "\n".join(lines)
+    raise Unconvertible("no `import course_utils as cu` in the import cell")
 
 
 def convert_lessons(paths: list[Path], dry_run: bool) -> list[str]:
