@@ -104,10 +104,10 @@ class _History:
 
 def test_the_best_epoch_check_fails_when_the_weights_were_not_restored(monkeypatch):
     """The lesson's check passes when the model has the best epoch's loss, fails when it kept the last epoch's."""
-    from course_utils import checks
+    from course_utils import checks, i18n
 
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
-    ns = _functions(_cell("def check_best_epoch_kept"), checks=checks, keras=None,
+    ns = _functions(_cell("def check_best_epoch_kept"), checks=checks, i18n=i18n, keras=None,
                     x_val=np.zeros((4, 28, 28)), y_val=np.zeros(4), PATIENCE=3)
     losses = [0.5, 0.3, 0.35, 0.4, 0.45]
     assert ns["check_best_epoch_kept"]("restored", _Model(0.3), _History(losses)) == 2

@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..i18n import say, tr
+from ..i18n import tr
 from .core import CORRECT, Verdict, call, correct, exercise, expect, is_number, lesson_value, prediction_note
 
 # (n, k, s, p, d): input side, kernel side, stride, padding, dilation; strides that do not divide evenly, padding,

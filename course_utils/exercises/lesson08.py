@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..i18n import say, tr
+from ..i18n import tr
 from .core import CORRECT, Verdict, call, correct, exercise, expect, lesson_value, prediction_note
 
 LEAK_COLUMNS = ("copies", "leaky accuracy", "grouped accuracy")
