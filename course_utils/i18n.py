@@ -138,11 +138,3 @@ def list_text(items: Iterable[str]) -> str:
         text = tr("{list}, {item}", list=text, item=item) if text else item
     return text
 
-
-def say(en: str, zh: str) -> str:
-    """Deprecated, and called nowhere any more: every message goes through :func:`tr` and the catalog.
-
-    Kept only while ``course_utils/exercises/lesson03.py`` and ``lesson08.py`` still import it (unused);
-    delete it once those imports are gone (``tests/test_catalog.py`` fails if anything calls it).
-    """
-    return zh if language() == "zh" else en

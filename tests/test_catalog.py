@@ -39,8 +39,9 @@ def test_the_catalog_holds_the_lessons_self_checks():
 
 
 def test_no_code_calls_say():
-    """Fails if a module of course_utils calls the old say(en, zh) (or i18n.say): its Chinese lives in the code,
-    out of the translators' reach and out of these tests. Fix: tr("English {name}", name=value), then `catalog`."""
+    """Fails if a module of course_utils calls a say(en, zh) again (the side-by-side pairs the catalog replaced):
+    its Chinese would live in the code, out of the translators' reach and out of these tests.
+    Fix: tr("English {name}", name=value), then `catalog`."""
     import ast
 
     calls = []
