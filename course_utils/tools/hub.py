@@ -485,8 +485,8 @@ def main(argv: list[str] | None = None) -> int:
                      "name (The Littlest JupyterHub's jupyter-; default: jupyter-)")
     col.add_argument("--users", nargs="*", help="only these learners")
     measure = commands.add_parser("measure", help="run lessons as a new learner and record what each one cost")
-    measure.add_argument("lessons", nargs="+", type=Path, help="lessons to run, in order (lesson 5 needs lesson 4's"
-                         " models: give 04 before 05)")
+    measure.add_argument("lessons", nargs="+", type=Path, help="lessons to run, in order, in one learner's home "
+                         "(later lessons reuse the data copies and models earlier ones saved there)")
     measure.add_argument("--profile", default="full", choices=["full", "smoke"])
     measure.add_argument("--out", type=Path, default=Path("hub/sizing.csv"), help="the CSV table to write")
     measure.add_argument("--home", type=Path, help="the learner's home folder (default: a new temporary folder)")
