@@ -94,8 +94,8 @@ def test_changing_trainable_takes_effect_at_the_next_compile(second_batch):
 def test_changing_trainable_without_compile_depends_on_whether_fit_traces_again():
     """Lesson 5 (Keras 3.10.0 and 3.15.1, TensorFlow backend): without a new compile, fit reuses the traced train step
     while the batch shape is unchanged (a frozen layer goes on training, an unfrozen one stays frozen); a new batch
-    size, or a smaller last batch, makes it trace again with the current trainable weights (the frozen layer stops; the unfrozen one makes fit
-    raise, since the optimizer was built for the old list)."""
+    size, or a smaller last batch, makes it trace again with the current trainable weights (the frozen layer stops;
+    the unfrozen one makes fit raise, since the optimizer was built for the old list)."""
     assert _two_fits(freeze=True, recompile=False, second_batch=32) == "trains"
     assert _two_fits(freeze=True, recompile=False, second_batch=16) == "frozen"
     assert _two_fits(freeze=True, recompile=False, second_batch=32, second_n=50) == "frozen"   # a smaller last batch
