@@ -349,7 +349,8 @@ def depth_choice(grid):
     Depths are compared on the seeds that every depth of a size ran. The choice reads only the
     validation photos (the highest mean validation accuracy; on a tie, the
     shallowest depth, which is also the cheapest); the test
-    column is shown beside it, not used for it.
+    column is shown beside it, not used for it. The column ``"validation choice"`` says ``"chosen"``,
+    ``""`` (not chosen) or ``"only depth run"`` (a size where one depth ran: nothing was chosen there).
     """
     tuned = grid[grid["method"] == "fine-tuned"]
     n_depths = tuned.groupby("n_per_class")["depth"].transform("nunique")
@@ -362,8 +363,10 @@ def depth_choice(grid):
     table = table.assign(_d=table["depth"].map({d: i for i, d in enumerate(DEPTHS)})).sort_values(["n_per_class", "_d"])
     best = table.loc[table.groupby("n_per_class")["val mean"].idxmax(), ["n_per_class", "depth"]]   # ties: shallowest
     table = table.drop(columns="_d")
-    table["chosen on validation"] = [(n, d) in set(map(tuple, best.values)) for n, d in
-                                     zip(table["n_per_class"], table["depth"])]
+    chosen = set(map(tuple, best.values))
+    depths_run = table.groupby("n_per_class")["depth"].transform("nunique")
+    table["validation choice"] = ["only depth run" if k == 1 else "chosen" if (n, d) in chosen else ""
+                                  for n, d, k in zip(table["n_per_class"], table["depth"], depths_run)]
     order = {v: i for i, v in enumerate(size_order(table["n_per_class"]))}
     depth_rank = {d: i for i, d in enumerate(DEPTHS)}
     return (table.assign(_n=table["n_per_class"].map(order), _d=table["depth"].map(depth_rank))
@@ -432,12 +435,16 @@ def method_label(row) -> str:
     return f"fine-tuned ({row['depth']})" if row["method"] == "fine-tuned" else row["method"]
 
 
-def paired_gains(table, baseline: str = "scratch"):
-    """Each arm minus ``baseline`` on the same seed and training photos, per size (course_utils.stats.paired_table)."""
+def paired_gains(table, baseline: str = "scratch", metric: str = "test_accuracy"):
+    """Each arm minus ``baseline`` on the same seed and training photos, per size (course_utils.stats.paired_table).
+
+    ``baseline`` is an arm name as :func:`method_label` gives it (e.g. ``"fine-tuned (everything)"``);
+    ``metric`` the column compared (``"val_accuracy"`` for choices made on validation photos).
+    """
     from .. import stats
 
     frame = table.assign(arm=table.apply(method_label, axis=1))
-    gains = stats.paired_table(frame, "arm", "test_accuracy", pair_col="seed", baseline=baseline, by=("n_per_class",))
+    gains = stats.paired_table(frame, "arm", metric, pair_col="seed", baseline=baseline, by=("n_per_class",))
     order = {v: i for i, v in enumerate(size_order(gains["n_per_class"]))}
     return gains.assign(_n=gains["n_per_class"].map(order)).sort_values(["_n", "arm"]).drop(columns="_n") \
         .reset_index(drop=True)
