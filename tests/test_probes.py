@@ -175,3 +175,38 @@ def test_linear_probe_says_when_the_chosen_c_is_an_end_of_the_grid():
     assert np.array_equal(inside["test_pred"], y)
     too_strong = evaluation.linear_probe((x, y), (x, y), x, cs=(1e-8, 1e-9))   # any order: sorted first
     assert too_strong["C"] == 1e-9 and too_strong["at_edge"]
+
+
+def test_the_probe_grid_spans_nine_decades_of_c():
+    """One grid serves stages of 10 to 21,632 features: 1e-6 to 100, one value per power of ten."""
+    from course_utils import convolution
+
+    assert np.allclose(convolution.PROBE_CS, np.logspace(-6, 2, 9))
+
+
+def test_probe_tool_summarises_rows_near_minus_far_and_edges(tmp_path, capsys):
+    """``--from-csv`` prints the edge count and a near − far row equal to the per-seed difference of the gains."""
+    import pandas as pd
+
+    from course_utils import convolution
+    from course_utils.tools import probe_seeds as tool
+
+    rng = np.random.default_rng(6)
+    rows = []
+    for seed in (1, 2, 3):
+        for network in ("trained", "untrained"):
+            for target in ("near: digits 5-9", "far: Fashion-MNIST"):
+                for stage in convolution.PROBE_STAGES:
+                    rows.append({"seed": seed, "network": network, "target": target, "stage": stage,
+                                 "C": convolution.PROBE_CS[0] if stage == "head" else 1e-2,
+                                 "at_edge": stage == "head", "test_accuracy": float(rng.random())})
+    probes = pd.DataFrame(rows)
+    probes.to_csv(tmp_path / "rows.csv", index=False)
+    assert tool.main(["--from-csv", str(tmp_path / "rows.csv")]) == 0
+    assert "C is an end of the grid: 12 of 60" in capsys.readouterr().out
+
+    wide = probes.pivot_table(index=["seed", "target", "stage"], columns="network", values="test_accuracy")
+    gain = (wide["trained"] - wide["untrained"]).unstack("target")
+    expected = (gain["near: digits 5-9"] - gain["far: Fashion-MNIST"]).xs("head", level="stage")
+    head = tool.near_minus_far(probes).set_index("stage").loc["head"]
+    assert head["seeds"] == 3 and np.isclose(head["gain"], expected.mean())

@@ -7,17 +7,21 @@ chosen on validation images) on the features after each stage (pixels, ``conv1``
 labelled images per class. The lesson runs 3 seeds; this command runs the same recipe for the
 seeds given and prints every probe, the mean test accuracy per stage, the paired differences
 trained − untrained and trained − pixels (mean and 95% t interval over seeds,
-``course_utils.stats.paired_table``) and how many seeds satisfy each statement the lesson checks.
+``course_utils.stats.paired_table``), the near − far difference of the trained − untrained gains, how many
+probes chose a C at an end of the grid, and each source network's own test accuracy on the digits 0-4.
 
 The functions :func:`scaled`, :func:`probe_targets`, :func:`train_source` and :func:`probe_network`
 are the lesson's cells, word for word (``tests/test_probes.py`` checks it), and the constants are the
-lesson's full-profile settings. Nothing is written to disk.
+lesson's full-profile settings. Nothing is written to disk unless ``--csv`` is given.
 
 Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offline)::
 
     python -m course_utils.tools.probe_seeds --seeds 1 2 3 4 5
 
-One seed costs one brief CNN training (2 epochs on about 15,000 digits) and 20 probes.
+One seed costs one brief CNN training (2 epochs on about 15,000 digits) and 20 probes. ``--csv FILE``
+also writes every probe row to ``FILE``; ``--from-csv FILE`` prints the summaries of rows written before,
+without training anything. ``--cs C [C ...]`` replaces the lesson's grid of C values
+(``convolution.PROBE_CS``) by another one, a control for probes whose C is an end of the grid.
 """
 from __future__ import annotations
 
@@ -101,14 +105,65 @@ def run(seeds) -> "pd.DataFrame":
     for seed in seeds:
         start = time.perf_counter()
         source, untrained_source = train_source(seed)
+        source_accuracy = source_test_accuracy(source)
         targets = probe_targets(seed)
         seed_rows = []
         for network, model in (("trained", source), ("untrained", untrained_source)):
-            seed_rows += [{"seed": seed, "network": network, **row} for row in probe_network(model, targets)]
+            seed_rows += [{"seed": seed, "network": network, "source_accuracy": source_accuracy, **row}
+                          for row in probe_network(model, targets)]
         rows += seed_rows
         print(f"seed {seed} ({time.perf_counter() - start:.0f} s):\n\n"
               f"{pd.DataFrame(seed_rows).round(4).to_markdown(index=False)}\n", flush=True)
     return pd.DataFrame(rows)
+
+
+def source_test_accuracy(model) -> float:
+    """The trained source network's accuracy on the MNIST test digits 0-4 (its own task)."""
+    digits_0_4 = mnist.y_test < 5
+    predictions = model.predict(scaled(mnist.x_test[digits_0_4]), batch_size=500, verbose=0).argmax(axis=1)
+    return float(np.mean(predictions == mnist.y_test[digits_0_4]))
+
+
+def near_minus_far(probes):
+    """Per stage: the trained − untrained gain on the near target minus that on the far one, paired by seed."""
+    import pandas as pd
+
+    from course_utils import stats
+
+    wide = probes[probes["stage"] != "pixels"].pivot_table(index=["seed", "target", "stage"], columns="network",
+                                                           values="test_accuracy").reset_index()
+    wide["gain"] = wide["trained"] - wide["untrained"]
+    far = next(t for t in wide["target"].unique() if t.startswith("far"))
+    return stats.paired_table(pd.DataFrame(wide), method_col="target", value_col="gain", baseline=far, by=("stage",))
+
+
+def summarize(probes, seeds) -> None:
+    """Print the summaries of a table of probe rows (one row per seed, network, target, stage)."""
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        if "source_accuracy" in probes:
+            print("Source network's test accuracy on the digits 0-4, per seed:",
+                  probes.groupby("seed")["source_accuracy"].first().round(4).to_dict(), "\n")
+        means = probes.pivot_table(index=["target", "stage"], columns="network", values="test_accuracy", sort=False)
+        print("Mean probe test accuracy over seeds", ", ".join(map(str, seeds)), ":\n")
+        print(means.round(3).to_markdown(), "\n")
+        edges = probes.pivot_table(index="stage", columns="network", values="at_edge", aggfunc="sum", sort=False)
+        print(f"Probes whose C is an end of the grid: {int(probes['at_edge'].sum())} of {len(probes)} "
+              f"(lowest C {int((probes['C'] == min(convolution.PROBE_CS)).sum())}, "
+              f"highest {int((probes['C'] == max(convolution.PROBE_CS)).sum())}); per stage and network:\n")
+        print(edges.astype(int).to_markdown(), "\n")
+        print("Trained − untrained, per seed, then mean and 95% t interval:\n")
+        print(gains(probes).round(3).to_markdown(), "\n")
+        per_seed = probes[probes["stage"] != "pixels"].pivot_table(index=["seed", "target"], columns=["stage", "network"],
+                                                                   values="test_accuracy")
+        diff = pd.DataFrame({s: per_seed[(s, "trained")] - per_seed[(s, "untrained")]
+                             for s in convolution.PROBE_STAGES if s != "pixels"})
+        print(diff.round(3).to_markdown(), "\n")
+        print("Trained network: each stage − pixels, per seed, then mean and 95% t interval:\n")
+        print(gains(probes, "pixels").round(3).to_markdown(), "\n")
+        print("Near − far: the trained − untrained gain on the near target minus that on the far one, per stage:\n")
+        print(near_minus_far(probes).round(3).to_markdown())
 
 
 def gains(probes, baseline: str = "untrained"):
@@ -126,20 +181,29 @@ def gains(probes, baseline: str = "untrained"):
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: every probe, the means, the paired intervals."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", required=True, help="seeds, e.g. 1 2 3 4 5")
+    parser.add_argument("--seeds", type=int, nargs="+", help="seeds, e.g. 1 2 3 4 5")
+    parser.add_argument("--csv", help="also write every probe row to this CSV file")
+    parser.add_argument("--from-csv", help="print the summaries of probe rows written by --csv; train nothing")
+    parser.add_argument("--cs", type=float, nargs="+",
+                        help="a grid of C values instead of the lesson's convolution.PROBE_CS (a control)")
     args = parser.parse_args(argv)
-    load_data()
-    probes = run(args.seeds)
+    if args.cs:   # probe_network, the lesson's cell, calls convolution.fit_probe with its default grid
+        import functools
+
+        convolution.fit_probe = functools.partial(convolution.fit_probe, cs=tuple(args.cs))
+        convolution.PROBE_CS = tuple(sorted(args.cs))
     import pandas as pd
 
-    with pd.option_context("display.width", 200, "display.max_rows", 500):
-        means = probes.pivot_table(index=["target", "stage"], columns="network", values="test_accuracy", sort=False)
-        print("Mean probe test accuracy over seeds", ", ".join(map(str, args.seeds)), ":\n")
-        print(means.round(3).to_markdown(), "\n")
-        print("Trained − untrained, per seed, then mean and 95% t interval:\n")
-        print(gains(probes).round(3).to_markdown(), "\n")
-        print("Trained network: each stage − pixels, per seed, then mean and 95% t interval:\n")
-        print(gains(probes, "pixels").round(3).to_markdown())
+    if args.from_csv:
+        probes = pd.read_csv(args.from_csv)
+    elif args.seeds:
+        load_data()
+        probes = run(args.seeds)
+        if args.csv:
+            probes.to_csv(args.csv, index=False)
+    else:
+        parser.error("give --seeds (to run) or --from-csv (to summarise earlier rows)")
+    summarize(probes, sorted(probes["seed"].unique()))
     return 0
 
 
