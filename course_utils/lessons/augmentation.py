@@ -121,7 +121,7 @@ def augmentation_pipeline(condition: str, seed: int = 0):
     "flip + shift" (``RandomTranslation`` draws the vertical shift first) come from the same random state and are
     correlated (measured on 256 images: -0.87 with the vertical shift, +0.12 with the horizontal one, Keras 3.10.0
     and 3.15.1); from the second call on they are not (the layers' seed generators advance at different rates,
-    correlations 0.03 and 0.00). That affects one batch per run, and the
+    correlations 0.03 and 0.00; ``tests/test_augmentation.py`` checks it). That affects one batch per run, and the
     recorded experiment was run this way; when you copy the pattern, give each layer its own seed (``seed``,
     ``seed + 1``) or leave the layers unseeded and rely on ``keras.utils.set_random_seed``.
     """
