@@ -138,3 +138,27 @@ def test_paired_gains_compare_each_arm_with_scratch_on_the_same_seeds():
                                                  ("fine-tuned", "top block", 0.4))]
     gains = bird_source.paired_gains(pd.DataFrame(rows)).set_index("arm")
     assert gains.loc["frozen", "gain"] == pytest.approx(0.2) and gains.loc["fine-tuned (top block)", "seeds"] == 3
+
+
+def test_paired_gains_take_another_baseline_and_metric():
+    import pandas as pd
+
+    rows = [{"method": "fine-tuned", "depth": d, "n_per_class": "5", "seed": s, "test_accuracy": 0.5,
+             "val_accuracy": acc + 0.01 * s * (d == "head only")}
+            for s in range(3) for d, acc in (("everything", 0.4), ("head only", 0.5))]
+    gains = bird_source.paired_gains(pd.DataFrame(rows), baseline="fine-tuned (everything)", metric="val_accuracy")
+    assert gains["arm"].tolist() == ["fine-tuned (head only)"]
+    assert gains["gain"].iloc[0] == pytest.approx(0.11) and gains["low"].iloc[0] > 0
+
+
+def test_depth_choice_marks_sizes_where_only_one_depth_ran():
+    import pandas as pd
+
+    rows = [{"method": "fine-tuned", "depth": d, "n_per_class": n, "seed": s, "val_accuracy": acc, "test_accuracy": acc}
+            for s in range(3) for n, d, acc in (("1", "everything", 0.2), ("5", "head only", 0.5),
+                                                 ("5", "everything", 0.4))]
+    rows += [{"method": "scratch", "depth": "everything", "n_per_class": "5", "seed": s, "val_accuracy": 0.1,
+              "test_accuracy": 0.1} for s in range(3)]
+    table = bird_source.depth_choice(pd.DataFrame(rows)).set_index(["n_per_class", "depth"])["validation choice"]
+    assert table.to_dict() == {("1", "everything"): "only depth run", ("5", "head only"): "chosen",
+                               ("5", "everything"): ""}
