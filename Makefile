@@ -12,7 +12,8 @@ LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := -p course_utils.tools.nbval_plugin --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Two workers (pytest-xdist), each taking whole files: every cell of a lesson runs in one worker, in order, in one
-# kernel (lessons share nothing but caches written atomically). TEST_WORKERS=0 runs everything in one process.
+# kernel (lessons share nothing but caches written atomically). The lessons come first, so the longest files start
+# first and the short test files fill the gaps. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
@@ -37,7 +38,7 @@ learner: $(BIN)/activate        ## create or update learner/ and learner/zh/ (yo
 	$(BIN)/python -m course_utils.tools.learner --source notebooks/zh --out learner/zh
 
 test: $(BIN)/activate           ## unit tests + every lesson run top to bottom (smoke profile); executed lessons kept for `make site`
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXECUTED_DIR=$(abspath _build/executed) $(BIN)/python -m pytest tests $(LESSONS) $(NBVAL) $(PARALLEL) -p no:cacheprovider --durations=15
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXECUTED_DIR=$(abspath _build/executed) $(BIN)/python -m pytest $(LESSONS) tests $(NBVAL) $(PARALLEL) -p no:cacheprovider --durations=15
 
 $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV_MIN)
@@ -46,7 +47,7 @@ $(BIN_MIN)/activate: requirements-min.txt pyproject.toml
 	touch $(BIN_MIN)/activate
 
 test-min: $(BIN_MIN)/activate   ## the same tests in .venv-min, at every lower bound of requirements.txt (requirements-min.txt)
-	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest tests $(LESSONS) $(NBVAL) $(PARALLEL) -p no:cacheprovider --durations=10
+	COURSE_PROFILE=$(COURSE_PROFILE_TEST) COURSE_STRICT_CHECKS=1 COURSE_TEST_STUDENT_RUN=1 COURSE_EXPECT_MIN_VERSIONS=1 COURSE_ARTIFACTS_DIR=$${COURSE_ARTIFACTS_DIR:-$(abspath $(VENV_MIN))/artifacts} $(BIN_MIN)/python -m pytest $(LESSONS) tests $(NBVAL) $(PARALLEL) -p no:cacheprovider --durations=10
 
 unit: $(BIN)/activate           ## unit tests only (no lesson runs)
 	$(BIN)/python -m pytest tests -p no:cacheprovider
