@@ -162,3 +162,43 @@ def test_depth_choice_marks_sizes_where_only_one_depth_ran():
     table = bird_source.depth_choice(pd.DataFrame(rows)).set_index(["n_per_class", "depth"])["validation choice"]
     assert table.to_dict() == {("1", "everything"): "only depth run", ("5", "head only"): "chosen",
                                ("5", "everything"): ""}
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+
+
+def _recorded(name):
+    import pandas as pd
+
+    path = RESULTS / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not in this checkout")
+    return pd.read_csv(path, dtype={"n_per_class": str})
+
+
+def test_recorded_budget_control_supports_the_lesson_text():
+    """Lesson 7 and 07_birds.md: with all photos, fine-tuned vs frozen is not told apart at 80 steps but
+    fine-tuned is above frozen at 320 (3 seeds), and scratch at 320 steps is not told apart from frozen."""
+    import pandas as pd
+
+    grid, budget = _recorded("07_bird_source_grid.csv"), _recorded("07_bird_source_budget.csv")
+    grid = grid[(grid["n_per_class"] == "all") & grid["seed"].isin([0, 1, 2])
+                & grid["depth"].isin(["everything", "linear probe"])]
+    frozen = grid[grid["method"] == "frozen"]
+    at = {80: grid[grid["method"] != "frozen"], 320: budget[budget["steps"] == 320]}
+    gains = {steps: bird_source.paired_gains(pd.concat([runs, frozen]), baseline="frozen").set_index("arm")
+             for steps, runs in at.items()}
+    tuned_80, tuned_320 = (gains[s].loc["fine-tuned (everything)"] for s in (80, 320))
+    assert tuned_80["low"] < 0 < tuned_80["high"]
+    assert tuned_320["low"] > 0 and tuned_320["gain"] == pytest.approx(0.071, abs=0.001)
+    scratch_320 = gains[320].loc["scratch"]
+    assert scratch_320["low"] < 0 < scratch_320["high"]
+
+
+def test_recorded_head_only_is_below_the_frozen_probe_on_every_seed_with_all_photos():
+    grid = _recorded("07_bird_source_grid.csv")
+    grid = grid[grid["n_per_class"] == "all"]
+    probe = grid[grid["method"] == "frozen"].set_index("seed")
+    head = grid[(grid["method"] == "fine-tuned") & (grid["depth"] == "head only")].set_index("seed")
+    for metric in ("val_accuracy", "test_accuracy"):
+        assert (head[metric] < probe.loc[head.index, metric]).all()
