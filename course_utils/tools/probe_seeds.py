@@ -22,6 +22,13 @@ One seed costs one brief CNN training (2 epochs on about 15,000 digits) and 20 p
 also writes every probe row to ``FILE``; ``--from-csv FILE`` prints the summaries of rows written before,
 without training anything. ``--cs C [C ...]`` replaces the lesson's grid of C values
 (``convolution.PROBE_CS``) by another one, a control for probes whose C is an end of the grid.
+
+``--pixel-strip`` trains nothing: for each seed it draws the same labelled and test images as the lesson and
+probes the pixels twice, all 28×28 of them and only rows and columns 0-25 (the pixels that reach ``pool2``
+and the head; rows and columns 26-27 never do), then prints the paired difference. It measures what the strip
+alone is worth to a pixel probe, the part of "``pool2`` − pixels" that ``pool2`` cannot see::
+
+    python -m course_utils.tools.probe_seeds --seeds 1 2 3 4 5 --pixel-strip
 """
 from __future__ import annotations
 
@@ -117,6 +124,36 @@ def run(seeds) -> "pd.DataFrame":
     return pd.DataFrame(rows)
 
 
+STRIPPED = "pixels, rows/cols 0-25"
+
+
+def pixel_strip_rows(seeds) -> "pd.DataFrame":
+    """Pixel probes per seed and target: all 28×28 pixels, and only rows and columns 0-25 (what pool2 can see)."""
+    import pandas as pd
+
+    rows = []
+    for seed in seeds:
+        for target, parts in probe_targets(seed).items():
+            for stage, view in (("pixels", np.s_[:, :, :]), (STRIPPED, np.s_[:, :26, :26])):
+                train, val, test = ((images[view].reshape(len(images), -1), labels)
+                                    for images, labels in (parts[p] for p in ("train", "val", "test")))
+                rows.append({"seed": seed, "target": target, "stage": stage,
+                             **convolution.fit_probe(train, val, test)})
+    return pd.DataFrame(rows)
+
+
+def summarize_pixel_strip(rows) -> None:
+    """Print the pixel probes with and without rows and columns 26-27, and their paired difference."""
+    from course_utils import stats
+
+    print(rows.pivot_table(index=["seed", "target"], columns="stage", values="test_accuracy").round(4).to_markdown(),
+          "\n")
+    print(f"Probes whose C is an end of the grid: {int(rows['at_edge'].sum())} of {len(rows)}\n")
+    print("All pixels − pixels without rows and columns 26-27, per target: mean and 95% t interval over seeds:\n")
+    print(stats.paired_table(rows, method_col="stage", value_col="test_accuracy", baseline=STRIPPED,
+                             by=("target",)).round(4).to_markdown())
+
+
 def source_test_accuracy(model) -> float:
     """The trained source network's accuracy on the MNIST test digits 0-4 (its own task)."""
     digits_0_4 = mnist.y_test < 5
@@ -186,7 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-csv", help="print the summaries of probe rows written by --csv; train nothing")
     parser.add_argument("--cs", type=float, nargs="+",
                         help="a grid of C values instead of the lesson's convolution.PROBE_CS (a control)")
+    parser.add_argument("--pixel-strip", action="store_true",
+                        help="train nothing: probe the pixels with and without rows and columns 26-27 (a control)")
     args = parser.parse_args(argv)
+    if args.pixel_strip:
+        if not args.seeds:
+            parser.error("--pixel-strip needs --seeds")
+        load_data()
+        summarize_pixel_strip(pixel_strip_rows(args.seeds))
+        return 0
     if args.cs:   # probe_network, the lesson's cell, calls convolution.fit_probe with its default grid
         import functools
 
