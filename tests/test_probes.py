@@ -210,3 +210,37 @@ def test_probe_tool_summarises_rows_near_minus_far_and_edges(tmp_path, capsys):
     expected = (gain["near: digits 5-9"] - gain["far: Fashion-MNIST"]).xs("head", level="stage")
     head = tool.near_minus_far(probes).set_index("stage").loc["head"]
     assert head["seeds"] == 3 and np.isclose(head["gain"], expected.mean())
+
+
+def test_pixel_strip_probes_drop_exactly_rows_and_columns_26_27(monkeypatch, capsys):
+    """``--pixel-strip``: the stripped probe sees 26×26 pixels; a label written only in the strip is lost."""
+    from types import SimpleNamespace
+
+    from course_utils import convolution
+    from course_utils.tools import probe_seeds as tool
+
+    seen = []
+
+    def fake_fit_probe(train, val, test, cs=convolution.PROBE_CS):
+        seen.append(train[0].shape[1])
+        return real_fit_probe(train, val, test, cs=(1.0,))
+
+    real_fit_probe = convolution.fit_probe
+
+    def fake_data(classes):   # the class is written only in row 27: the strip carries all the information
+        labels = np.tile(np.asarray(classes), 60)
+        images = np.zeros((len(labels), 28, 28), "uint8")
+        images[:, 27, :] = (labels[:, None] * 20).astype("uint8")
+        return SimpleNamespace(x_train=images, y_train=labels, x_test=images, y_test=labels)
+
+    monkeypatch.setattr(tool, "mnist", fake_data(range(5, 10)))
+    monkeypatch.setattr(tool, "fashion", fake_data(range(10)))
+    monkeypatch.setattr(tool, "PROBE_LABELLED", 5)
+    monkeypatch.setattr(tool, "PROBE_TEST", 100)
+    monkeypatch.setattr(convolution, "fit_probe", fake_fit_probe)
+    rows = tool.pixel_strip_rows([1, 2])
+    assert sorted(set(seen)) == [26 * 26, 28 * 28]
+    accuracy = rows.groupby("stage")["test_accuracy"].mean()
+    assert accuracy["pixels"] > 0.9 and accuracy[tool.STRIPPED] < 0.5
+    tool.summarize_pixel_strip(rows)
+    assert "All pixels − pixels without rows and columns 26-27" in capsys.readouterr().out
