@@ -390,3 +390,27 @@ def test_a_trainer_passed_in_trains_the_run_and_keys_its_row(tmp_path, source):
     plain = transfer.cached_run(cfg, tiny_data(), source, path, verbose=False)   # the built-in two-stage: a new row
     assert not plain["cached"] and plain["key"] != row["key"]
     assert transfer.cached_run(cfg, tiny_data(), source, path, verbose=False, trainer=head_only)["cached"]
+
+
+def test_pitfall7_budget_control_runs_every_recipe_with_the_epochs_its_name_says(monkeypatch, source):
+    """Lesson 8's budget control (docs/results/08_pitfalls_faq.md): one row per seed, rate and recipe."""
+    from course_utils.data import datasets
+    from course_utils.lessons import transfer_models
+
+    rng = np.random.default_rng(0)
+    fake = datasets.ImageArrays(x_train=rng.integers(0, 256, (80, 28, 28)).astype("uint8"),
+                                y_train=np.arange(80) % 10, x_test=np.zeros((1, 28, 28), "uint8"),
+                                y_test=np.zeros(1, int), class_names=[str(i) for i in range(10)])
+    monkeypatch.setattr(datasets, "load_fashion_mnist", lambda: fake)
+    monkeypatch.setattr(transfer_models, "load_source", lambda kind: (source, "fake source"))
+    fits = []
+    real_fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, **k: fits.append(k["epochs"]) or real_fit(self, *a, **k))
+    recipes = ("one-stage", "one-stage, double", "two-stage", "scratch", "scratch, double")
+    rows, origin = transfer_runs.pitfall7_budget_control(seeds=(0,), epochs=1, learning_rates=(1e-3,), recipes=recipes,
+                                                        n_target=50, n_val=30)
+    assert origin == "fake source"
+    assert list(rows["recipe"]) == ["one-stage, 1 epochs", "one-stage, 2 epochs", "two-stage, 1 + 1 epochs",
+                                    "scratch, 1 epochs", "scratch, 2 epochs"]
+    assert fits == [1, 2, 1, 1, 1, 2]                  # two-stage: two fits of one epoch each
+    assert rows["val accuracy"].between(0, 1).all()

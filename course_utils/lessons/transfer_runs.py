@@ -260,3 +260,73 @@ def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = T
               f"λ={cfg.l2sp_lambda:g} α={cfg.joint_alpha:g}: test accuracy {row['test_accuracy']:.3f} "
               f"({row['epochs']} epochs, {row['seconds']:.0f} s)", flush=True)
     return dict(row, cached=False)
+
+
+# ---------------------------------------------------------------- lesson 8's budget control
+def pitfall7_budget_control(seeds=(0, 1, 2, 3, 4), epochs: int = 5, learning_rates=(1e-4, 1e-3),
+                            recipes=("one-stage", "one-stage, double", "two-stage"), n_target: int = 5000,
+                            n_val: int = 5000, batch_size: int = 64):
+    """Lesson 8, pitfall 7, with the one-stage recipe given the two-stage recipe's whole budget.
+
+    Two-stage trains the new head alone for ``epochs`` epochs, then everything for ``epochs`` more;
+    one-stage fine-tuning in the lesson gets ``epochs`` in all. This reruns, with the lesson's data,
+    source (:func:`~course_utils.lessons.transfer_models.load_source` ``("mlp")``), head seeds and
+    Adam, each seed at each rate, the ``recipes`` asked for: ``"one-stage"`` (everything for ``epochs``
+    epochs), ``"one-stage, double"`` (``2 * epochs``), ``"two-stage"`` (head at 0.001 for ``epochs``, then
+    everything at the rate for ``epochs``), ``"scratch"`` and ``"scratch, double"`` (a random body, the
+    lesson's control, for ``epochs`` and ``2 * epochs``).
+
+    Returns:
+        (rows, origin): a DataFrame with one row per run (``recipe``, ``learning rate``, ``seed``,
+        ``val accuracy``), and the sentence saying which source weights were used.
+    """
+    import keras
+    import pandas as pd
+    from keras import layers
+
+    from ..data.datasets import load_fashion_mnist
+    from ..models import build_mnist_mlp
+    from .transfer_models import load_source
+
+    fashion = load_fashion_mnist()
+    x_tgt, y_tgt = fashion.x_train[:n_target] / 255.0, fashion.y_train[:n_target]
+    x_val, y_val = fashion.x_train[n_target:n_target + n_val] / 255.0, fashion.y_train[n_target:n_target + n_val]
+    source, origin = load_source("mlp")
+
+    def with_new_head(base, copy=False):
+        if copy:                                           # the lesson's source_copy(): no layer shared
+            base = keras.models.clone_model(source)
+            base.set_weights(source.get_weights())
+        x = inputs = keras.Input(shape=(28, 28))
+        for layer in base.layers[:-1]:
+            x = layer(x)
+        return keras.Model(inputs, layers.Dense(10, activation="softmax", name="new_head")(x))
+
+    def train(model, learning_rate, n_epochs):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x_tgt, y_tgt, epochs=n_epochs, batch_size=batch_size, verbose=0)
+
+    names = {"one-stage": f"one-stage, {epochs} epochs", "one-stage, double": f"one-stage, {2 * epochs} epochs",
+             "two-stage": f"two-stage, {epochs} + {epochs} epochs", "scratch": f"scratch, {epochs} epochs",
+             "scratch, double": f"scratch, {2 * epochs} epochs"}
+    rows = []
+    for seed in seeds:
+        for lr in learning_rates:
+            for recipe in recipes:
+                keras.utils.set_random_seed(seed)          # the same new head as in the lesson
+                if recipe.startswith("scratch"):
+                    model = with_new_head(build_mnist_mlp(name="scratch_mlp"))
+                else:
+                    model = with_new_head(source, copy=True)
+                if recipe == "two-stage":
+                    model.get_layer("hidden").trainable = False
+                    train(model, 1e-3, epochs)
+                    model.get_layer("hidden").trainable = True
+                    train(model, lr, epochs)
+                else:
+                    train(model, lr, 2 * epochs if recipe.endswith("double") else epochs)
+                pred = keras.ops.convert_to_numpy(model(np.asarray(x_val, dtype="float32"), training=False))
+                rows.append({"recipe": names[recipe], "learning rate": lr, "seed": seed,
+                             "val accuracy": float(np.mean(pred.argmax(axis=1) == y_val))})
+    return pd.DataFrame(rows), origin
