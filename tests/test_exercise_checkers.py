@@ -28,15 +28,23 @@ LABEL_FILE = "mnist/t10k-labels-idx1-ubyte.gz"
 
 def lesson_0(tmp_path, monkeypatch):
     import course_utils as cu
-    from course_utils.data.registry import REGISTRY
 
     payload = b"not really the MNIST labels"
     (tmp_path / "cache" / "mnist").mkdir(parents=True)
     (tmp_path / "cache" / LABEL_FILE).write_bytes(payload)
+    lesson_0_environment(tmp_path, monkeypatch)
+    return {"cu": cu, "fashion": image_arrays(300, 0, ink_class=3), "mnist": image_arrays(300, 1, ink_class=1)}
+
+
+def lesson_0_environment(tmp_path, monkeypatch):
+    """Lesson 0's cache folder and the registry entry of its fake label file, set with the test's own monkeypatch
+    (undone when the test ends, so no later test in this process sees the fake checksum)."""
+    from course_utils.data.registry import REGISTRY
+
+    payload = (tmp_path / "cache" / LABEL_FILE).read_bytes()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
     monkeypatch.setitem(REGISTRY, LABEL_FILE, dataclasses.replace(
         REGISTRY[LABEL_FILE], known_hash="sha256:" + hashlib.sha256(payload).hexdigest()))
-    return {"cu": cu, "fashion": image_arrays(300, 0, ink_class=3), "mnist": image_arrays(300, 1, ink_class=1)}
 
 
 def lesson_1(tmp_path, monkeypatch):
@@ -507,26 +515,27 @@ ORDER = sorted(WRONG, key=lambda e: tuple(map(int, e.split("."))))
 _STATES: dict = {}
 
 
-def _state(exercise_id, tmp_path_factory):
-    """The lesson's state with the reference solution run in it (built once per lesson and test session)."""
+def _state(exercise_id, tmp_path_factory, monkeypatch):
+    """The lesson's state (built once per lesson and test session), with its environment set for this test only."""
     build = WRONG[exercise_id][0]
     if build not in _STATES:
-        from _pytest.monkeypatch import MonkeyPatch
+        folder = tmp_path_factory.mktemp(build.__name__)
+        _STATES[build] = (build(folder, monkeypatch), folder)
+    ns, folder = _STATES[build]
+    if build is lesson_0:
+        lesson_0_environment(folder, monkeypatch)
+    return ns
 
-        patch = MonkeyPatch()   # undone at interpreter exit: the states outlive a test
-        _STATES[build] = build(tmp_path_factory.mktemp(build.__name__), patch)
-    return _STATES[build]
 
 
-
-def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory):
+def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory, monkeypatch):
     """Exercise 2.3 runs the learner's transfer() twice: on the setosa-trained body and on an untrained body with the
     same initial weights (the control), and its verdict reports both scores."""
     import re
 
     from course_utils.exercises import lesson02
 
-    ns = dict(_state("2.3", tmp_path_factory))
+    ns = dict(_state("2.3", tmp_path_factory, monkeypatch))
     exec(solutions.solution_code("2.3", 2), ns)
     given = []
 
@@ -555,7 +564,7 @@ def test_stub_wrong_answers_and_solution(exercise_id, tmp_path_factory, monkeypa
     the grader reads the same verdict from the grade log that the lesson prints."""
     from course_utils.tools import grade
 
-    ns = _state(exercise_id, tmp_path_factory)
+    ns = _state(exercise_id, tmp_path_factory, monkeypatch)
     answer_name = "answer_" + exercise_id.replace(".", "_")
     assert exercises.evaluate(exercise_id, None, ns).verdict == "not answered"
     exec(solutions.solution_code(exercise_id, int(exercise_id.split(".")[0])), ns)
@@ -593,8 +602,8 @@ def _graded_copy(exercise_id):
 
 @pytest.mark.parametrize("kind", sorted(ODD_ANSWERS))
 @pytest.mark.parametrize("exercise_id", ORDER)
-def test_no_checker_raises_whatever_it_is_given(exercise_id, kind, tmp_path_factory):
-    ns = _state(exercise_id, tmp_path_factory)
+def test_no_checker_raises_whatever_it_is_given(exercise_id, kind, tmp_path_factory, monkeypatch):
+    ns = _state(exercise_id, tmp_path_factory, monkeypatch)
     outcome = exercises.evaluate(exercise_id, ODD_ANSWERS[kind](), ns)
     assert outcome.verdict == "not quite", outcome
     assert outcome.message
