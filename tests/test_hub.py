@@ -557,3 +557,15 @@ def test_a_class_on_a_real_hub(tmp_path_factory, request):
         killed = the_hub.stop()
     assert not killed, f"still running {WAIT['stop']} s after the hub was stopped (killed now): {killed}"
     assert the_hub.process.returncode is not None
+
+
+def test_sizing_table_keeps_a_finished_run_whose_check_failed_and_drops_a_stopped_one():
+    """A lesson that ran to its end measured its whole cost, even if a self-check failed; one that stopped did not."""
+    from course_utils.tools import hub
+
+    base = {"profile": "full", "peak_rss_mib": "2182.5", "cpu_s": "263.0", "wall_s": "255.2", "load_before": "1.9",
+            "load_after": "1.8", "cache_mib": "0.0", "home_mib": "0.0"}
+    table = hub.sizing_table([dict(base, lesson="08_pitfalls_faq.ipynb", status=hub.CHECK_FAILED),
+                              dict(base, lesson="07_resnet50_birds.ipynb", status="exit 1")])
+    assert "| 08_pitfalls_faq (ran to the end; a check failed) | 2182 | 4.4 | 4.3 |" in table
+    assert "| 07_resnet50_birds.ipynb | failed: exit 1 | | | | | |" in table

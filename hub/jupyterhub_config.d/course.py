@@ -31,8 +31,8 @@ COURSE_DATA = os.environ.get("COURSE_HUB_DATA", "/srv/course-data")
 # half a GiB. The guarantee equals the limit, so a Kubernetes node only takes the learners it can hold when all
 # run lesson 7; lower it to pack more learners when lesson 7 is staggered (lessons 0-2 peak below 1 GiB).
 # One core per learner keeps a class predictable: a lesson then takes about its CPU time in wall-clock time.
-MEM_LIMIT = "5.5G"
-MEM_GUARANTEE = "5.5G"
+MEM_LIMIT = "6G"
+MEM_GUARANTEE = "6G"
 CPU_LIMIT = 1.0
 CPU_GUARANTEE = 0.5
 THREADS = "1"   # = CPU_LIMIT, as a whole number
