@@ -199,3 +199,16 @@ def test_status_command_names_the_stale_cell_and_fails(tmp_path, monkeypatch, ca
     out = capsys.readouterr().out
     assert "zh/01_small.ipynb: cell 0 (id intro) is stale" in out
     assert "English now:" in out and "Some better prose." in out   # not a git checkout: no diff, the text now
+
+
+def test_a_synced_translation_stores_no_outputs():
+    """Fails if sync copies the outputs an English code cell stores (cells tagged nbval-check-output): the Chinese
+    edition is not compared by nbval, so it keeps none."""
+    from course_utils.tools import translations
+
+    english = {"cells": [{"cell_type": "code", "id": "c1", "metadata": {"tags": ["nbval-check-output"]},
+                          "source": "print(1)", "execution_count": 3,
+                          "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]}],
+               "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cell = translations.synced(english, None)["cells"][0]
+    assert cell["source"] == "print(1)" and cell["outputs"] == [] and cell["execution_count"] is None
