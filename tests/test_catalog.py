@@ -187,7 +187,7 @@ def test_a_new_english_message_fails_until_translated_and_compiled(tmp_path, mon
 
 # Lessons whose code cells still hold f-string check names or English prints (issue 21: their engineers were editing
 # them while the catalog came in); remove a lesson once `say_to_catalog --lessons` has converted it.
-PENDING_LESSONS = {"03", "07"}
+PENDING_LESSONS = {"07"}
 
 
 def test_no_message_in_a_translated_position_is_an_f_string():

@@ -174,14 +174,31 @@ def test_pretrain_tool_uses_the_lessons_settings():
     assert 'EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)' in source
 
 
-def test_lesson_4_lists_every_confusion_at_the_maximum():
-    """The most frequent mistake is reported with its ties (two pairs at 6 are both named)."""
+def test_lesson_4_lists_every_confusion_at_the_maximum(monkeypatch):
+    """The most frequent mistake is reported with its ties (two pairs at 6 are both named), in the catalog's words."""
+    import ast
+
+    from course_utils import i18n
+
+    def shown(ns: dict) -> str:
+        """The value the cell displays: its last expression (the message)."""
+        last = ast.parse(cell_defining(LESSON_4, pattern)).body[-1]
+        return eval(compile(ast.Expression(last.value), LESSON_4.name, "eval"), ns)
+
+    pattern = r"^most = confusion\.max\(\)"
+    monkeypatch.setenv("COURSE_LANG", "en")
     y_test = np.array([5] * 6 + [7] * 6 + [1] * 3 + [0, 1, 2])
     cnn_pred = np.array([3] * 6 + [2] * 6 + [4] * 3 + [0, 1, 2])
-    ns = run_cell(LESSON_4, r"^most = confusion\.max\(\)", y_test=y_test, cnn_pred=cnn_pred)
-    assert ns["top_pairs"] == [(5, 3), (7, 2)] and ns["most"] == 6
-    ns = run_cell(LESSON_4, r"^most = confusion\.max\(\)", y_test=y_test[3:], cnn_pred=cnn_pred[3:])
-    assert ns["top_pairs"] == [(7, 2)] and ns["tie"] == ""
+    ns = run_cell(LESSON_4, pattern, y_test=y_test, cnn_pred=cnn_pred, i18n=i18n)
+    assert ns["top_pairs"] == [(5, 3), (7, 2)] and ns["most"] == 6 and ns["tie"]
+    assert shown(ns) == ("Most frequent CNN mistakes, 6 times each (2 pairs tie): true 5 predicted as 3, "
+                         "true 7 predicted as 2")
+    ns = run_cell(LESSON_4, pattern, y_test=y_test[3:], cnn_pred=cnn_pred[3:], i18n=i18n)
+    assert ns["top_pairs"] == [(7, 2)] and not ns["tie"]
+    assert shown(ns) == "Most frequent CNN mistake: true 7 predicted as 2, 6 times"
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    ns = run_cell(LESSON_4, pattern, y_test=y_test, cnn_pred=cnn_pred, i18n=i18n)
+    assert shown(ns) == "CNN 最常见的错误（2 对并列，各 6 次）：真实的 5 被预测成 3、真实的 7 被预测成 2"
 
 
 def test_lesson_4_saves_the_paths_transfer_source_path_names(monkeypatch):
