@@ -101,3 +101,18 @@ def test_changing_trainable_without_compile_depends_on_whether_fit_traces_again(
     assert _two_fits(freeze=True, recompile=False, second_batch=32, second_n=50) == "frozen"   # a smaller last batch
     assert _two_fits(freeze=False, recompile=False, second_batch=32) == "frozen"
     assert _two_fits(freeze=False, recompile=False, second_batch=16) == "raises"
+
+
+# --- lesson 7: the head's standardising layer ------------------------------------------------------------------
+def test_keras_behaviour_normalization_divides_a_constant_feature_by_epsilon():
+    """Lesson 7's `standardize_layer` floors a zero variance at 1 because Keras' Normalization divides by
+    max(sd, epsilon = 1e-7): a feature that was 0 on every training photo and is 0.01 on a test photo comes out at
+    1e5. If a release floors the variance itself, this fails and the lesson's explanation must change."""
+    import keras
+
+    train = np.array([[0.0, 1.0], [0.0, 3.0]], dtype="float32")   # feature 0: constant on the training rows
+    layer = keras.layers.Normalization()
+    layer.adapt(train)
+    out = np.asarray(layer(np.array([[0.01, 2.0]], dtype="float32")))
+    assert out[0, 0] == pytest.approx(0.01 / keras.config.epsilon(), rel=1e-3)
+    assert out[0, 1] == pytest.approx(0.0, abs=1e-6)

@@ -118,8 +118,9 @@ def fine_tuning_verdict(ns: Mapping[str, Any]) -> str:
     return VERDICTS_7_4[2]
 
 
-@exercise("7.4", hint="A higher accuracy on one test set is not yet evidence: two models trained with different seeds "
-                      "differ too. What did the paired test of exercise 7.3 say, at the 5 % level?",
+@exercise("7.4", hint="A higher accuracy on one test set is not yet evidence: on another sample of test photos the "
+                      "order could flip. What did the paired test of exercise 7.3 say, at the 5 % level? (It covers "
+                      "the sampling of test photos only: another training seed could change the answer too.)",
           recipe="If McNemar's p from 7.3 is below 0.05, the direction (more fixed than broken, or fewer) decides "
                  "between 'fine-tuning helped' and 'fine-tuning hurt'; otherwise the test photos give no evidence "
                  "either way, whatever the two accuracies are, and the cheaper model (the frozen head) is the default.")

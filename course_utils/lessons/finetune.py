@@ -148,7 +148,7 @@ def plot_two_phase_history(head_history, finetune_history, metric: str = "accura
 
     head, tuned = (h.history if hasattr(h, "history") else h for h in (head_history, finetune_history))
     n_head = len(head[metric])
-    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    ax = ax or plt.subplots(figsize=(9, 4), layout="constrained")[1]
     for key, style, label in ((metric, "o-", "training"), (f"val_{metric}", "s--", "validation")):
         values = list(head.get(key, [])) + list(tuned.get(key, []))
         if values:
@@ -156,5 +156,5 @@ def plot_two_phase_history(head_history, finetune_history, metric: str = "accura
     ax.axvline(n_head + 0.5, color="black", linestyle=":", label="unfreeze conv5 (phase 2 starts)")
     ax.set(title=title, xlabel="epoch (phase 1, then phase 2)", ylabel=f"{metric} (share correct)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))   # beside the axes: the curves fill every corner
     return ax
