@@ -185,17 +185,12 @@ def test_a_new_english_message_fails_until_translated_and_compiled(tmp_path, mon
     assert '\nmsgid "{n} files checked"\n' not in catalog.po_path(root, "zh").read_text(encoding="utf-8")   # dropped
 
 
-# Lessons whose code cells still hold f-string check names or English prints (issue 21: their engineers were editing
-# them while the catalog came in); remove a lesson once `say_to_catalog --lessons` has converted it.
-PENDING_LESSONS = {"07"}
-
-
 def test_no_message_in_a_translated_position_is_an_f_string():
-    """Fails if course_utils or a converted lesson passes an f-string (or a + of strings) to tr(), as a check's name
-    or as its hint: no catalog entry can match it, so the Chinese edition prints it in English.
+    """Fails if course_utils or a lesson passes an f-string (or a + of strings) to tr(), as a check's name or as its
+    hint: no catalog entry can match it, so the Chinese edition prints it in English. (Every lesson is converted:
+    there are no exceptions any more.)
     Fix: tr("... {name} ...", name=value) (in a lesson: i18n.tr)."""
-    problems = [p.detail for p in catalog.catalog_problems(ROOT) if p.kind == catalog.NOT_EXTRACTABLE]
-    wrong = [d for d in problems if not (d.startswith("notebooks/") and d[len("notebooks/"):][:2] in PENDING_LESSONS)]
+    wrong = [p.detail for p in catalog.catalog_problems(ROOT) if p.kind == catalog.NOT_EXTRACTABLE]
     assert not wrong, "\n".join(wrong)
 
 
