@@ -18,9 +18,11 @@ from typing import Sequence
 
 import numpy as np
 
-VANISHED = ("the class score's gradient vanished at the feature map (dead ReLUs or a saturated layer "
+from ..i18n import N_   # marks the two reasons for the message catalog; the lesson prints them through tr()
+
+VANISHED = N_("the class score's gradient vanished at the feature map (dead ReLUs or a saturated layer "
             "between them): Grad-CAM has nothing to show")
-NOTHING_POSITIVE = "no location raises the class score (every weighted sum is negative): nothing to show"
+NOTHING_POSITIVE = N_("no location raises the class score (every weighted sum is negative): nothing to show")
 
 
 @dataclass
