@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import types
 
 import matplotlib
 
@@ -118,8 +119,13 @@ def lesson_4(tmp_path, monkeypatch):
 
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
-    x_test = rng.random((300, 28, 28)).astype("float32")
+    x_test = (np.round(rng.random((300, 28, 28)) * 255) / 255).astype("float32")   # grey levels / 255, as in the lesson
     mlp, cnn = models.build_mnist_mlp(), models.build_mnist_cnn()
+    biased = np.random.default_rng(1)      # trained layers have biases (a network without any ignores the scale)
+    for layer in (*mlp.layers, *cnn.layers):
+        if layer.get_weights():
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, biased.normal(0, 0.1, bias.shape)])
     y_test = cnn.predict(x_test[..., None], verbose=0).argmax(axis=1)          # the CNN is right on half the images,
     y_test[::2] = np.arange(150) % 10                                           # every digit is in the test set
     noisy = lambda y: np.where(rng.random(len(y)) < 0.25, rng.integers(0, 10, len(y)), y)  # noqa: E731
@@ -135,7 +141,8 @@ def lesson_4(tmp_path, monkeypatch):
     return {"np": np, "plt": plt, "keras": keras, "evaluation": evaluation, "plots": plots, "x_test": x_test, "y_test": y_test,
             "cnn_pred": cnn_proba.argmax(axis=1), "cnn_proba": cnn_proba, "mlp_proba": mlp_proba, "mlp_pred": mlp_proba.argmax(axis=1), "mlp": mlp,
             "cnn": cnn, "MLP_PATH": tmp_path / "mlp.keras", "CNN_PATH": tmp_path / "cnn.keras",
-            "class_names": [str(d) for d in range(10)]}
+            "class_names": [str(d) for d in range(10)], "N_TEST": len(x_test),
+            "mnist": types.SimpleNamespace(x_test=np.round(x_test * 255).astype("uint8"), y_test=y_test)}
 
 
 def lesson_5(tmp_path, monkeypatch):
@@ -401,6 +408,26 @@ def _other_7_4(ns, solved):
     return next(v for v in ("fine-tuning hurt", "no evidence either way", "fine-tuning helped") if v != solved)
 
 
+def _unscaled_4_4(path, images, labels):
+    """Exercise 4.4 without the /255: pixels 0 to 255 fed to a model trained on [0, 1]."""
+    import keras
+
+    loaded = keras.models.load_model(path)
+    x = images.astype("float32").reshape((-1, *loaded.input_shape[1:]))
+    return float(np.mean(loaded.predict(x, verbose=0).argmax(axis=1) == labels))
+
+
+def _lesson_x_test_4_4(ns):
+    """Exercise 4.4 reading the file but the lesson's own x_test and y_test, not the images it is given."""
+    import keras
+
+    def accuracy(path, images, labels):
+        loaded = keras.models.load_model(path)
+        x = ns["x_test"].reshape((-1, *loaded.input_shape[1:]))
+        return float(np.mean(loaded.predict(x, verbose=0).argmax(axis=1) == ns["y_test"]))
+    return accuracy
+
+
 WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from the state and the solved answer])
     "0.1": (lesson_0, [lambda ns, s: ns["fashion"].class_names[0], lambda ns, s: 3, lambda ns, s: s.upper()]),
     "0.2": (lesson_0, [lambda ns, s: hashlib.md5((ns["cu"].data_dir() / LABEL_FILE).read_bytes()).hexdigest(),
@@ -429,7 +456,10 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        lambda ns, s: lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) / s + 1]),
     "3.2": (lesson_3, [lambda ns, s: np.ones((3, 3)), lambda ns, s: np.fliplr(s), lambda ns, s: np.eye(2)]),
     "3.3": (lesson_3, [lambda ns, s: s.assign(similarity=s["similarity"] * 0.9), lambda ns, s: s.iloc[:10],
-                       lambda ns, s: s.assign(**{"closest kernel": s["closest kernel"].iloc[0]})]),
+                       lambda ns, s: s.assign(**{"closest kernel": s["closest kernel"].iloc[0]}),
+                       lambda ns, s: s.drop(columns="sign"),                             # the sign left out
+                       lambda ns, s: s.assign(sign="+"),                                 # every filter called "+"
+                       lambda ns, s: s.assign(sign=np.where(s["sign"] == "+", "−", "+"))]),
     "3.4": (lesson_3, [lambda ns, s: ns["max_pool"](ns["edges"]),                     # the lesson's 2×2 pooling
                        lambda ns, s: s[None, :, :, None], lambda ns, s: s[:-1, :-1]]),
     "4.1": (lesson_4, [lambda ns, s: _plain_precision_recall(ns), lambda ns, s: (s[0] + 0.05, s[1]),
@@ -441,9 +471,11 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        lambda ns, s: int(np.flatnonzero(ns["mlp_pred"] != ns["y_test"])[0]),
                        lambda ns, s: int(np.where(ns["mlp_pred"] != ns["y_test"], ns["mlp_proba"].max(axis=1), 2).argmin()),
                        lambda ns, s: -1]),
-    "4.4": (lesson_4, [lambda ns, s: lambda path: float(np.mean(            # the in-memory CNN, whatever the file
+    "4.4": (lesson_4, [lambda ns, s: lambda path, images, labels: float(np.mean(  # the in-memory CNN, whatever the file
         ns["cnn"].predict(ns["x_test"][..., None], verbose=0).argmax(axis=1) == ns["y_test"])),
-                       lambda ns, s: lambda path: 0.5, lambda ns, s: lambda path: 100 * s(path)]),
+                       lambda ns, s: lambda path, images, labels: 0.5,
+                       lambda ns, s: lambda path, images, labels: 100 * s(path, images, labels),
+                       lambda ns, s: _unscaled_4_4, lambda ns, s: _lesson_x_test_4_4(ns)]),
     "5.1": (lesson_5, [_shared_head, _sigmoid_body_5_1, _unfrozen_5_1]),
     "5.2": (lesson_5, [lambda ns, s: lambda w, anchor, lam: lam * (w - anchor), lambda ns, s: _wrong_sign(ns, s),
                        lambda ns, s: lambda w, anchor, lam: 2 * (w - anchor),
@@ -526,6 +558,33 @@ def _state(exercise_id, tmp_path_factory, monkeypatch):
         lesson_0_environment(folder, monkeypatch)
     return ns
 
+
+
+def test_3_3_accepts_a_hyphen_for_the_minus_sign(tmp_path_factory, monkeypatch):
+    ns = _state("3.3", tmp_path_factory, monkeypatch)
+    exec(solutions.solution_code("3.3", 3), ns)
+    solved = ns["answer_3_3"]
+    assert (solved["sign"] == "−").any() and (solved["sign"] == "+").any()    # the state has filters of both signs
+    verdict = exercises.evaluate("3.3", solved.assign(sign=solved["sign"].str.replace("−", "-")), ns)
+    assert verdict.verdict == "correct", verdict.message
+
+
+def test_4_4_passes_without_the_reshape_and_names_the_missing_scaling(tmp_path_factory, monkeypatch):
+    """Keras 3.10-3.15 add a missing last axis of size 1 (``Functional._adjust_input_rank``), as the exercise says, so
+    leaving out the reshape is not a mistake; leaving out the /255 is, and the check says so."""
+    import keras
+
+    ns = _state("4.4", tmp_path_factory, monkeypatch)
+
+    def no_reshape(path, images, labels):
+        loaded = keras.models.load_model(path)
+        return float(np.mean(loaded.predict(images.astype("float32") / 255.0, verbose=0).argmax(axis=1) == labels))
+
+    assert exercises.evaluate("4.4", no_reshape, ns).verdict == "correct"
+    unscaled = exercises.evaluate("4.4", _unscaled_4_4, ns)
+    assert unscaled.verdict == "not quite" and "0 to 255" in unscaled.message, unscaled.message
+    ignored = exercises.evaluate("4.4", _lesson_x_test_4_4(ns), ns)
+    assert ignored.verdict == "not quite" and "it is given" in ignored.message, ignored.message
 
 
 def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory, monkeypatch):

@@ -13,7 +13,8 @@ from .core import CORRECT, Verdict, call, correct, exercise, expect, is_number, 
 SIZE_CASES = [(28, 3, 1, 0, 1), (28, 5, 1, 2, 1), (28, 3, 2, 1, 1), (13, 3, 2, 0, 1), (32, 7, 3, 3, 1), (7, 3, 2, 1, 1),
               (10, 4, 3, 2, 1), (224, 7, 2, 3, 1), (5, 5, 1, 0, 1), (28, 3, 1, 0, 2), (28, 3, 1, 2, 2), (20, 5, 1, 0, 3),
               (11, 2, 1, 1, 4), (9, 3, 1, 0, 4)]
-FILTER_COLUMNS = ("filter", "closest kernel", "similarity")
+FILTER_COLUMNS = ("filter", "closest kernel", "similarity", "sign")
+SIGNS = {"+": 1, "−": -1, "-": -1}       # exercise 3.3: the minus sign, or the hyphen a keyboard types
 POOL_SIZE, POOL_STRIDE = 3, 2           # exercise 3.4: overlapping max pooling
 
 
@@ -62,31 +63,34 @@ def _diagonal_kernel(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     return CORRECT
 
 
-def closest_kernels(filters: np.ndarray, kernels: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """For each filter (k x k x 1 x F): the kernel with the largest |cosine similarity|, that value, and the runner-up's."""
+def closest_kernels(filters: np.ndarray, kernels: Mapping[str, np.ndarray]
+                    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """For each filter (k x k x 1 x F): the kernel with the largest |cosine similarity|, that value, the runner-up's,
+    and the sign (+1 or -1) of the cosine with the closest kernel."""
     flat = filters.reshape(-1, filters.shape[-1]).T
     flat = flat / np.linalg.norm(flat, axis=1, keepdims=True)
     names = list(kernels)
     bank = np.stack([np.asarray(kernels[n], dtype=float).ravel() for n in names])
     bank = bank / np.linalg.norm(bank, axis=1, keepdims=True)
-    similarity = np.abs(flat @ bank.T)
+    signed = flat @ bank.T
+    similarity = np.abs(signed)
     ranked = np.sort(similarity, axis=1)
-    return [names[i] for i in similarity.argmax(axis=1)], ranked[:, -1], ranked[:, -2]
+    best = similarity.argmax(axis=1)
+    return [names[i] for i in best], ranked[:, -1], ranked[:, -2], np.sign(signed[np.arange(len(flat)), best])
 
 
 @exercise("3.3", hint="A layer's get_weights() returns its kernel first; look at its shape to see where the 32 "
                       "filters are. Two 3×3 arrays compare like two vectors of 9 numbers.",
           recipe="Take conv1's kernel (3, 3, 1, 32) and reshape it to 32 rows of 9 weights; stack the kernels of KERNELS "
                  "as rows of 9 too. The matrix product of the two gives every dot product at once; divide by the "
-                 "products of the norms and take absolute values. For each filter keep the largest value and the name "
-                 "of its column. Write a function of the filters so that the untrained ones get the same table.")
+                 "products of the norms and take absolute values. For each filter keep the largest value, the name "
+                 "of its column and the sign of the cosine in that column before the absolute value (\"+\" or \"−\"). "
+                 "Write a function of the filters so that the untrained ones get the same table.")
 def _filter_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(hasattr(answer, "columns") and hasattr(answer, "sort_values"),
            tr("answer_3_3 should be a pandas DataFrame"))
     filters = lesson_value(ns, "cnn").get_layer("conv1").get_weights()[0]
-    names, best, runner_up = closest_kernels(filters, lesson_value(ns, "KERNELS"))
-    expect(hasattr(answer, "columns") and hasattr(answer, "sort_values"),
-           tr("answer_3_3 should be a pandas DataFrame"))
+    names, best, runner_up, signs = closest_kernels(filters, lesson_value(ns, "KERNELS"))
     missing = [c for c in FILTER_COLUMNS if c not in answer.columns]
     expect(not missing, tr("the table lacks the column(s) {missing}", missing=missing))
     table = answer.sort_values("filter")
@@ -101,6 +105,13 @@ def _filter_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     agree = np.array([a == b for a, b in zip(table["closest kernel"], names)])
     expect(agree[clear].all(), tr("the closest kernel is wrong for filter(s) {flatnonzero}",
                                   flatnonzero=np.flatnonzero(~agree & clear).tolist()))
+    odd = sorted({str(v) for v in table["sign"] if str(v) not in SIGNS})
+    expect(not odd, tr("the sign column should hold \"+\" or \"−\" in every row, not {odd}", odd=odd))
+    given = np.array([SIGNS[str(v)] for v in table["sign"]])
+    wrong_sign = clear & (given != signs)
+    expect(not wrong_sign.any(), tr("the sign is wrong for filter(s) {flatnonzero}: it is the sign of the cosine "
+                                    "between the filter and its closest kernel, before the absolute value",
+                                    flatnonzero=np.flatnonzero(wrong_sign).tolist()))
     return CORRECT
 
 

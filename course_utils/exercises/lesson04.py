@@ -122,32 +122,78 @@ def scrambled_copy(model):
     return copy
 
 
+def made_for_raw_pixels(model):
+    """``scrambled_copy(model)`` with its first layer's kernel divided by 255: fed raw pixels (0 to 255) it gives the
+    rotated scores ``model`` gives on pixels scaled to [0, 1]; fed scaled pixels, mostly its biases speak. Only a
+    function that loads the file and scales the pixels gets its accuracy."""
+    copy = scrambled_copy(model)
+    first = next(layer for layer in copy.layers if layer.get_weights())
+    kernel, *rest = first.get_weights()
+    first.set_weights([kernel / 255.0, *rest])
+    return copy
+
+
+def predicted(model, x: np.ndarray) -> np.ndarray:
+    """The most likely class of each image for an in-memory model, feeding ``x`` in the shape the model expects."""
+    x = np.asarray(x, dtype="float32").reshape((-1, *model.input_shape[1:]))
+    return model.predict(x, batch_size=1024, verbose=0).argmax(axis=1)
+
+
 def accuracy_of(model, x: np.ndarray, y: np.ndarray) -> float:
     """Test accuracy of an in-memory model, feeding ``x`` in the shape the model expects."""
-    x = x.reshape((-1, *model.input_shape[1:]))
-    return float(np.mean(model.predict(x, batch_size=1024, verbose=0).argmax(axis=1) == y))
+    return float(np.mean(predicted(model, x) == np.asarray(y)))
 
 
-@exercise("4.4", hint="Everything must come from the file: the model in memory is not the one in the file. A "
-                      "loaded model also knows what input shape it expects.",
-          recipe="Load the model with keras.models.load_model(path); its input_shape (without the batch axis) tells you "
-                 "how to reshape x_test, so one function serves both files; predict, take the most likely class per "
-                 "image and return the share that equals y_test, as a float.")
+def raw_pixels(x_scaled: np.ndarray) -> np.ndarray:
+    """The grey levels 0 to 255 (uint8, as MNIST stores them) of images scaled to [0, 1]."""
+    return np.clip(np.round(np.asarray(x_scaled, dtype=float) * 255), 0, 255).astype("uint8")
+
+
+def mixed_rows(right: np.ndarray) -> np.ndarray:
+    """As many rows where ``right`` is False as where it is True (all rows if either kind is missing): on them a
+    model's accuracy is 0.5, unlike on the whole test set."""
+    wrong, good = np.flatnonzero(~right), np.flatnonzero(right)
+    n = min(len(wrong), len(good))
+    return np.sort(np.concatenate([wrong[:n], good[:n]])) if n else np.arange(len(right))
+
+
+@exercise("4.4", hint="Everything must come from the file and the arguments: the model in memory is not the one in the "
+                      "file. The file records the architecture, the weights and the input shape; what does it not "
+                      "record about the pixels the model was trained on?",
+          recipe="Load the model with keras.models.load_model(path). Convert the images to float32 and divide them by "
+                 "255, as the lesson did before training: the file does not record that scaling. Reshape them to the "
+                 "loaded model's input_shape (without the batch axis), so one function serves both files; predict, "
+                 "take the most likely class per image and return the share that equals labels, as a float.")
 def _accuracy_from_file(answer: Any, ns: Mapping[str, Any]) -> Verdict:
-    x_test, y_test = lesson_value(ns, "x_test"), lesson_value(ns, "y_test")
+    x_test, y_test = np.asarray(lesson_value(ns, "x_test")), np.asarray(lesson_value(ns, "y_test"))
     mlp, cnn, mlp_path = lesson_value(ns, "mlp"), lesson_value(ns, "cnn"), lesson_value(ns, "MLP_PATH")
-    expect(callable(answer), tr("answer_4_4 should be your function test_accuracy_of(path)"))
+    expect(callable(answer), tr("answer_4_4 should be your function test_accuracy_of(path, images, labels)"))
+    raw = raw_pixels(x_test)
     with tempfile.TemporaryDirectory() as folder:
         mystery_path = Path(folder) / "mystery_cnn.keras"
-        mystery = scrambled_copy(cnn)
+        mystery = made_for_raw_pixels(cnn)
         mystery.save(mystery_path)
-        for path, model, name in [(mystery_path, mystery, tr("a CNN file the check saved")),
-                                  (mlp_path, mlp, tr("MLP_PATH"))]:
-            got = call(answer, path, name="test_accuracy_of(path)")
+        for path, model, in_memory, rows, name in [
+                (mystery_path, mystery, cnn, np.arange(len(raw)), tr("a CNN file the check saved")),
+                (mlp_path, mlp, mlp, mixed_rows(predicted(mlp, raw / 255.0) == y_test), tr("MLP_PATH"))]:
+            images, labels = raw[rows], y_test[rows]
+            got = call(answer, path, images, labels, name="test_accuracy_of(path, images, labels)")
             expect(is_number(got) and 0 <= float(got) <= 1, tr("for {name} your function returned {got!r}; it should "
                                                                "return an accuracy between 0 and 1", name=name,
                                                                got=got))
-            expect(abs(float(got) - accuracy_of(model, x_test, y_test)) < 1e-3,
+            got = float(got)
+            if abs(got - accuracy_of(model, images / 255.0, labels)) < 1e-3:
+                continue
+            expect(in_memory is model or abs(got - accuracy_of(in_memory, images / 255.0, labels)) >= 1e-3,
                    tr("for {name} your function returned {got:.4f}, not the accuracy of the model stored in that "
-                      "file: load the model from `path`", name=name, got=float(got)))
+                      "file: load the model from `path`", name=name, got=got))
+            expect(abs(got - accuracy_of(model, images, labels)) >= 1e-3,
+                   tr("for {name} your function returned {got:.4f}, the accuracy on pixels from 0 to 255: the model "
+                      "was trained on pixels scaled to [0, 1], and the file does not record that scaling", name=name,
+                      got=got))
+            expect(abs(got - accuracy_of(model, x_test, y_test)) >= 1e-3,
+                   tr("for {name} your function returned {got:.4f}, the accuracy on the lesson's whole x_test: "
+                      "measure it on the images and labels it is given", name=name, got=got))
+            expect(False, tr("for {name} your function returned {got:.4f}, not the accuracy of the model stored in "
+                             "that file on the images it was given, scaled to [0, 1]", name=name, got=got))
     return CORRECT
