@@ -111,7 +111,8 @@ def test_corrupt_mirrored_bird_is_refused(course_env, monkeypatch, tmp_path):
 
 def test_status_table_and_prefetch(mirrored):
     before = status.dataset_status()
-    assert set(before["status"]) <= {"missing", "verified"}
+    assert set(before["status"]) <= {"missing", "verified", "bundled"}
+    assert before.set_index("dataset").loc["iris", "status"] == "bundled"   # no file, no checksum: never "verified"
     status.prefetch()
     after = status.dataset_status().set_index("dataset")
     assert (after.loc["mnist", "status"] == "verified").all()

@@ -72,14 +72,16 @@ def lesson_2(tmp_path, monkeypatch):
     ns = definitions(2, "build_iris_net", "compile_net", "make_ds", "cv_logistic", ns={"BATCH_SIZE": 16,
                                                                                         "HIDDEN_UNITS": 16})
     iris = ns["datasets"].load_iris()
-    X_train, X_test, y_train, y_test = train_test_split(iris.X, iris.y, test_size=0.2, stratify=iris.y, random_state=0)
+    X_rest, X_test, y_rest, y_test = train_test_split(iris.X, iris.y, test_size=0.2, stratify=iris.y, random_state=0)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=0.2, stratify=y_rest, random_state=0)
     scaler = StandardScaler().fit(X_train)
     X_train_s = scaler.transform(X_train).astype("float32")
     model = ns["compile_net"](ns["build_iris_net"](4, 3))
     model.set_weights(_trained_iris_weights(X_train_s.tobytes(), y_train.tobytes()))
-    ns.update(X_rest=X_train, y_rest=y_train)   # the development flowers cv_logistic may use
+    ns.update(X_rest=X_rest, y_rest=y_rest)   # the development flowers cv_logistic may use
     ns.update(iris=iris, scaler=scaler, X_train_s=X_train_s, y_train=y_train, EPOCHS=30, model=model, y_test=y_test,
-              X_test_s=scaler.transform(X_test).astype("float32"),
+              X_test_s=scaler.transform(X_test).astype("float32"), X_val_s=scaler.transform(X_val).astype("float32"),
+              y_val=y_val,
               body=ns["keras"].Model(model.inputs[0], model.get_layer("hidden").output),
               feature_names=iris.feature_names, class_names=iris.class_names,
               cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=0))
@@ -256,6 +258,29 @@ def backward_copied(params, X, y):
 """, "backward_copied")
 
 
+def _plain_numpy_numerical_1_1(ns, solved):
+    """Finite differences on copied weights with the loss in plain NumPy (no lesson function to count): the check
+    counts how often X and each weight array enter an operation."""
+    return _in_lesson(ns, """
+def backward_plain(params, X, y):
+    mine = {k: np.array(v, copy=True) for k, v in params.items()}
+    def loss(p):
+        Z = np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+        Z = Z - Z.max(axis=1, keepdims=True)
+        return -(Z - np.log(np.exp(Z).sum(axis=1, keepdims=True)))[np.arange(len(y)), y].mean()
+    grads = {}
+    for name, value in mine.items():
+        grads[name] = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            old = value[i]
+            value[i] = old + 1e-6; plus = loss(mine)
+            value[i] = old - 1e-6; minus = loss(mine)
+            value[i] = old
+            grads[name][i] = (plus - minus) / 2e-6
+    return grads
+""", "backward_plain")
+
+
 def _missing_key_1_1(ns, solved):
     def backward_relu(params, X, y):
         grads = solved(params, X, y)
@@ -286,6 +311,29 @@ def _labels_1_2_transfer(ns, solved):
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         pair = ns["y_train"] > 0
         model.fit(ns["X_train_s"][pair], ns["y_train"][pair], epochs=1, verbose=0)
+        return model
+    return transfer
+
+
+def _all_flowers_transfer(ns, solved):
+    def transfer(body):   # the loophole: "virginica or not?" trained on all training flowers, setosa labelled 0
+        body.trainable = False
+        model = ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax")])
+        model.compile(optimizer=ns["keras"].optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+        model.fit(ns["make_ds"](ns["X_train_s"], (ns["y_train"] == 2).astype("int64"), shuffle=True),
+                  epochs=ns["EPOCHS"], shuffle=False, verbose=0)
+        return model
+    return transfer
+
+
+def _validation_flowers_transfer(ns, solved):
+    def transfer(body):   # trained on the pair's training and validation flowers: the check scores on the latter
+        body.trainable = False
+        model = ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax")])
+        model.compile(optimizer=ns["keras"].optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+        X = np.concatenate([ns["X_train_s"], ns["X_val_s"]])
+        y = np.concatenate([ns["y_train"], ns["y_val"]])
+        model.fit(ns["make_ds"](X[y > 0], y[y > 0] - 1, shuffle=True), epochs=ns["EPOCHS"], shuffle=False, verbose=0)
         return model
     return transfer
 
@@ -436,7 +484,8 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
     "0.3": (lesson_0, [lambda ns, s: s.assign(**{"mean pixel": s["mean pixel"] / 255}),
                        lambda ns, s: s.assign(**{"train images": s["train images"] + 0.5}),
                        lambda ns, s: s.drop(columns="classes"), lambda ns, s: s.T]),
-    "1.1": (lesson_1, [_numerical_1_1, _copied_numerical_1_1, lambda ns, s: ns["backward"], _missing_key_1_1]),
+    "1.1": (lesson_1, [_numerical_1_1, _copied_numerical_1_1, _plain_numpy_numerical_1_1, lambda ns, s: ns["backward"],
+                       _missing_key_1_1]),
     "1.2": (lesson_1, [lambda ns, s: (s[0], 0.04), lambda ns, s: 0.076,
                        lambda ns, s: (lambda lam, beta: 2 / lam, s[1]),
                        lambda ns, s: (lambda lam, beta: 2 * (1 + beta) / 50, s[1]),
@@ -449,7 +498,8 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        lambda ns, s: s.argmax(axis=1)]),
     "2.2": (lesson_2, [lambda ns, s: s.assign(**{"mean accuracy": s["mean accuracy"] - 0.01}),
                        lambda ns, s: s.iloc[::-1], lambda ns, s: s.iloc[:3]]),
-    "2.3": (lesson_2, [_labels_1_2_transfer, _unfrozen_transfer, _untrained_transfer, lambda ns, s: ns["model"]]),
+    "2.3": (lesson_2, [_labels_1_2_transfer, _unfrozen_transfer, _untrained_transfer, lambda ns, s: ns["model"],
+                       _all_flowers_transfer, _validation_flowers_transfer]),
     "3.1": (lesson_3, [lambda ns, s: lambda n, k, s=1, p=0, d=1: (n + 2 * p - k) // s + 1,     # the lesson's formula
                        lambda ns, s: lambda n, k, s=1, p=0, d=1: (n - d * (k - 1) - 1) // s + 1,   # padding ignored
                        lambda ns, s: lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * k) // s + 1,
@@ -609,7 +659,7 @@ def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory, monk
     assert all(np.array_equal(a, b) for a, b in zip(given[1], fresh))            # the control: initial weights
     assert not all(np.array_equal(a, b) for a, b in zip(given[0], fresh))        # the source body was trained
     assert len(re.findall(r"\d+%", verdict.message)) == 2, verdict.message         # both scores printed
-    control = lesson02.pair_score(ns["answer_2_3"](lesson02.untrained_body()), ns["X_test_s"], ns["y_test"])
+    control = lesson02.pair_score(ns["answer_2_3"](lesson02.untrained_body()), ns["X_val_s"], ns["y_val"])
     assert control >= 0.5
 
 def test_every_exercise_has_three_wrong_answers_here():

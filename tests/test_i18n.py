@@ -285,7 +285,7 @@ def test_prefetch_stopped_is_chinese_under_zh_and_the_table_keeps_its_english_co
     assert captured.err.startswith("预取已中止：no network")
     table = status.dataset_status()
     assert list(table.columns) == ["dataset", "file", "size (MB)", "status", "path"]
-    assert set(table["status"]) <= {"missing", "verified"}
+    assert set(table["status"]) <= {"missing", "verified", "bundled"}
     assert "birds (prepared)" in set(table["dataset"])
 
 

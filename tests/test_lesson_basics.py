@@ -65,6 +65,17 @@ def test_plot_race_draws_one_panel_per_optimiser_and_one_distance_curve_each():
     np.testing.assert_allclose(curves[0].get_ydata()[-1], 1e-12)                 # reached the minimum: the floor
 
 
+def test_plot_race_draws_a_wide_window_tall_enough_to_read():
+    """The bowl's window is 10 wide and 3.2 high: five to-scale panels in one row were each about an inch high."""
+    paths = {name: np.array([BOWL.start, (0.0, 0.0)]) for name in "abcde"}
+    panels, _ = plot_race(BOWL, paths)
+    fig = panels[0].figure
+    fig.canvas.draw()
+    heights = [ax.get_position().height * fig.get_figheight() for ax in panels]
+    plt.close(fig)
+    assert min(heights) >= 1.4, heights
+
+
 def test_plot_race_marks_a_run_that_stopped_early():
     paths = {"long": np.zeros((5, 2)) + 1.0, "short": np.zeros((2, 2)) + 1.0}
     _, distance_ax = plot_race(BOWL, paths)

@@ -18,9 +18,10 @@ def dataset_status(include_weights: bool = True):
     Column names and status words stay English in every edition: lessons select columns by
     name and tests compare the statuses (the Chinese lesson runs the same code).
 
-    Status is ``verified`` (checksum matches), ``corrupt``, ``missing``, or for the
+    Status is ``verified`` (checksum matches), ``corrupt``, ``missing``, for the
     prepared bird folder ``prepared`` (re-checked against its record: count and split file)
-    or ``damaged`` (a record exists but the folder no longer matches it).
+    or ``damaged`` (a record exists but the folder no longer matches it), and for iris, which
+    scikit-learn ships (no file of the course's, no checksum), ``bundled``.
     """
     import pandas as pd
 
@@ -36,7 +37,7 @@ def dataset_status(include_weights: bool = True):
                  "size (MB)": round(_folder_size(birds) / 1e6, 1),
                  "status": _birds_status(birds), "path": str(birds)})
     rows.append({"dataset": "iris", "file": "(bundled with scikit-learn)", "size (MB)": 0.0,
-                 "status": "verified", "path": "sklearn.datasets.load_iris"})
+                 "status": "bundled", "path": "sklearn.datasets.load_iris"})
     return pd.DataFrame(rows)
 
 

@@ -14,6 +14,7 @@ RATE_TOLERANCE = 0.04      # relative tolerance on momentum's largest stable lea
 WIDTH_COLUMNS = ("hidden units", "test accuracy", "final loss")
 ROUNDING = 6e-4          # exercise 1.3: values rounded to 3 decimals still match the retrained network
 MAX_NETWORK_EVALUATIONS = 10   # calls of the lesson's network functions one backward pass may make
+MAX_ARRAY_USES = 10   # operations one backward pass may apply to X or to one weight array (finite differences: ~2 per weight)
 NETWORK_FUNCTIONS = ("forward", "relu", "softmax", "cross_entropy", "loss_fn", "sigmoid")
 
 
@@ -47,11 +48,61 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float((np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12)).max())
 
 
-def read_only(params: Mapping[str, np.ndarray]) -> dict:
-    """Copies of the parameter arrays that cannot be written to (a backward pass only reads them)."""
+class Tracked(np.ndarray):
+    """An array that counts the NumPy operations it enters, in ``uses[name]``; results are plain arrays.
+
+    Views (``X.T``, ``X[rows]``) and ``.copy()`` keep counting for the same name. Backpropagation uses X and each
+    weight array a few times; finite differences use them in every one of their two evaluations per weight, however
+    the loss is written. (``np.asarray(X)`` returns an uncounted view: the check cannot see through that.)
+    """
+
+    def __new__(cls, value, name: str, uses: dict):
+        array = np.array(value, copy=True).view(cls)
+        array.name, array.uses = name, uses
+        return array
+
+    def __array_finalize__(self, source):
+        self.name, self.uses = getattr(source, "name", None), getattr(source, "uses", None)
+
+    def _count(self, operands) -> None:
+        for operand in operands:
+            if isinstance(operand, Tracked) and operand.uses is not None:
+                operand.uses[operand.name] = operand.uses.get(operand.name, 0) + 1
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        self._count(inputs)
+        inputs = tuple(_plain(x) for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(_plain(x) for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        self._count([*args, *kwargs.values()])
+        return func(*_plain(args), **_plain(kwargs))
+
+    def dot(self, other, *args, **kwargs):
+        return np.dot(self, other, *args, **kwargs)
+
+
+def _plain(value):
+    """``value`` with every Tracked array (also inside tuples, lists and dicts) replaced by a plain view."""
+    if isinstance(value, Tracked):
+        return value.view(np.ndarray)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def read_only(params: Mapping[str, np.ndarray], uses: dict | None = None) -> dict:
+    """Copies of the parameter arrays that cannot be written to (a backward pass only reads them).
+
+    With ``uses``, the copies are :class:`Tracked`: ``uses[name]`` counts the operations each one enters.
+    """
     copies = {}
     for name, value in params.items():
-        copies[name] = np.array(value, copy=True)
+        copies[name] = np.array(value, copy=True) if uses is None else Tracked(value, name, uses)
         copies[name].flags.writeable = False
     return copies
 
@@ -98,8 +149,9 @@ def _relu_backprop(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     params = init_params(3, 5, 4, rng)
     params["b1"] = rng.normal(0, 0.5, params["b1"].shape)   # some units on, some off
     X, y = rng.normal(size=(9, 3)), rng.integers(0, 4, 9)
+    uses: dict = {}
     try:
-        grads, evaluations = evaluations_during(answer, (read_only(params), X.copy(), y.copy()))
+        grads, evaluations = evaluations_during(answer, (read_only(params, uses), Tracked(X, "X", uses), y.copy()))
     except NotQuite as err:
         expect("read-only" not in str(err.__cause__),
                tr("your function writes into the parameters (the check hands them in read-only): backpropagation "
@@ -108,6 +160,11 @@ def _relu_backprop(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(evaluations <= MAX_NETWORK_EVALUATIONS,
            tr("your function ran the network {evaluations} times: that is a numerical gradient (finite differences), "
               "not backpropagation, which needs one forward and one backward pass", evaluations=evaluations))
+    name, count = max(uses.items(), key=lambda item: item[1], default=("X", 0))
+    expect(count <= MAX_ARRAY_USES,
+           tr("your function used {name} in {count} array operations: that is a numerical gradient (finite "
+              "differences, two evaluations of the loss per weight), not backpropagation, which uses each array a "
+              "few times", name=name, count=count))
     expect(isinstance(grads, dict) and set(grads) >= set(params),
            tr("backward_relu should return a dict with the keys {sorted}", sorted=sorted(params)))
     numeric = numerical_gradients(lambda p: relu_network_loss(p, X, y), params)

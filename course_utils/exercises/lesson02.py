@@ -11,8 +11,9 @@ from .core import CORRECT, NotQuite, Verdict, call, correct, exercise, expect, l
 
 NEW_FLOWERS = np.array([[5.0, 3.3, 1.5, 0.2], [6.1, 2.8, 4.4, 1.3], [6.4, 3.0, 5.4, 2.1]])   # cm, as in the task
 PAIR_COLUMNS = ("feature 1", "feature 2", "mean accuracy", "sd")
-MIN_PAIR_ACCURACY = 0.75       # exercise 2.3: versicolor vs virginica on the test flowers; a constant guess scores 0.5
-CONTROL_MARGIN = 0.1           # exercise 2.3: the untrained control "does about as well" within 2 of 20 test flowers
+MIN_PAIR_ACCURACY = 0.75       # exercise 2.3: versicolor vs virginica on the validation flowers; a constant guess: 0.5
+CONTROL_MARGIN = 0.125         # exercise 2.3: the untrained control "does about as well" within 2 of 16 flowers
+PETAL_LENGTH = 2               # column of the petal length: setosa's alone lie below every other species'
 
 
 def _model_probabilities(model, inputs: np.ndarray) -> np.ndarray:
@@ -95,8 +96,14 @@ def _feature_pairs(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                   names=names[pair[0]], names2=names[pair[1]]))
     best = (names[pairs[0][0]], names[pairs[0][1]])
     tied = _tied_with_best(fold_scores, ns)
+    from .. import stats
+
+    others = len(fold_scores) - 1
     ties = tr("On these folds {tied} of the other pairs cannot be told from the best one (the corrected paired "
-              "interval of the difference contains 0): ranks among them are noise", tied=tied)
+              "interval of the difference contains 0): ranks among them are noise", tied=tied) + ". " + tr(
+        "{n} intervals at 95 %: if no pair differed from the best, chance alone would make {chance:.2f} of them "
+        "exclude 0 on average; and the best pair was picked on these same folds, which favours it", n=others,
+        chance=stats.expected_false_exclusions(others))
     predicted = ns.get("prediction_2_2")
     if isinstance(predicted, (tuple, list)) and len(predicted) == 2 and all(p in names for p in predicted):
         key = tuple(sorted(names.index(p) for p in predicted))
@@ -134,6 +141,55 @@ def _source_network():
     return inputs, hidden, keras.Model(inputs, keras.layers.Dense(2, activation="softmax", kernel_initializer=init)(hidden))
 
 
+def _training_rows_layer(cut: float, scored: np.ndarray):
+    """A layer that passes the body's features through and, while training, counts the rows it sees, those whose
+    standardised petal length lies below ``cut`` (setosa's), and those equal to a row of ``scored`` (the flowers the
+    check scores on): how exercise 2.3 sees which flowers the head trained on.
+
+    Its call takes ``[inputs, features]`` and returns ``features``; the three counts are a non-trainable weight,
+    ``rows``.
+    """
+    import keras
+
+    class TrainingRows(keras.layers.Layer):
+        def __init__(self, cut: float, scored, **kwargs):
+            super().__init__(**kwargs)
+            self.cut, self.scored = float(cut), np.asarray(scored, dtype="float32").reshape(-1, 4)
+            self.rows = self.add_weight(shape=(3,), initializer="zeros", trainable=False, name="rows")
+
+        def call(self, inputs, training=None):
+            x, features = inputs
+            if training:
+                ops = keras.ops
+                low = ops.sum(ops.cast(x[:, PETAL_LENGTH] < self.cut, "float32"))
+                seen = ops.cast(ops.shape(x)[0], "float32")
+                if len(self.scored):
+                    gaps = ops.sum(ops.square(x[:, None, :] - ops.convert_to_tensor(self.scored)[None]), axis=-1)
+                    scored = ops.sum(ops.cast(ops.min(gaps, axis=1) < 1e-6, "float32"))
+                else:
+                    scored = ops.zeros(())
+                self.rows.assign_add(ops.stack([seen, low, scored]))
+            return features
+
+        def get_config(self):
+            return {**super().get_config(), "cut": self.cut, "scored": self.scored.tolist()}
+
+    return TrainingRows(cut, scored, name="training_rows")
+
+
+def scored_only(X_val_s: np.ndarray, X_train_s: np.ndarray) -> np.ndarray:
+    """The validation rows that no training row equals (iris holds a few identical flowers)."""
+    X_val_s, X_train_s = np.asarray(X_val_s, "float32"), np.asarray(X_train_s, "float32")
+    return np.array([row for row in X_val_s if not np.any(np.all(np.abs(X_train_s - row) < 1e-6, axis=1))],
+                    dtype="float32").reshape(-1, 4)
+
+
+def setosa_cut(X_train_s: np.ndarray, y_train: np.ndarray) -> float:
+    """The standardised petal length halfway between setosa's longest and the other species' shortest."""
+    petal = np.asarray(X_train_s)[:, PETAL_LENGTH]
+    return float((petal[y_train == 0].max() + petal[y_train != 0].min()) / 2)
+
+
 def untrained_body():
     """The control of 2.3: the body of setosa_body with its initial weights, never trained."""
     import keras
@@ -146,7 +202,8 @@ def setosa_body(ns: Mapping[str, Any]):
     """The body of a 4-16-2 network trained (seeded) to tell setosa from the rest: the source task of 2.3.
 
     Every call returns a new model (a learner's function may freeze or train it); the training runs once per
-    set of training flowers.
+    set of training flowers. Its last layer only passes the features through and counts, while training, the rows
+    and the setosa and validation rows it sees (``training_rows``).
     """
     import hashlib
 
@@ -161,7 +218,9 @@ def setosa_body(ns: Mapping[str, Any]):
         source.fit(X_train_s, (y_train == 0).astype("int64"), epochs=30, batch_size=16, shuffle=False, verbose=0)
         _SETOSA_WEIGHTS[key] = source.get_weights()
     source.set_weights(_SETOSA_WEIGHTS[key])
-    return keras.Model(inputs, hidden, name="setosa_body")
+    scored = scored_only(lesson_value(ns, "X_val_s"), X_train_s)
+    counted = _training_rows_layer(setosa_cut(X_train_s, y_train), scored)([inputs, hidden])
+    return keras.Model(inputs, counted, name="setosa_body")
 
 
 @exercise("2.3", hint="Three things to get right: which flowers the head trains on, what labels sparse "
@@ -171,11 +230,11 @@ def setosa_body(ns: Mapping[str, Any]):
                  "(y_train is 1 or 2) and shift their labels to 0 and 1; fit on make_ds(...) of those rows for EPOCHS "
                  "epochs; return the new model. Use only the `body` you are given.")
 def _pair_transfer(answer: Any, ns: Mapping[str, Any]) -> Verdict:
-    X_test_s, y_test = lesson_value(ns, "X_test_s"), np.asarray(lesson_value(ns, "y_test"))
+    X_val_s, y_val = lesson_value(ns, "X_val_s"), np.asarray(lesson_value(ns, "y_val"))
     expect(callable(answer) and not hasattr(answer, "layers"),
            tr("answer_2_3 should be your function transfer(body), which returns the new model"))
     body = setosa_body(ns)
-    before = [w.copy() for w in body.get_weights()]
+    before = [w.copy() for w in body.get_layer("hidden").get_weights()]
     try:
         model = call(answer, body, name="transfer(body)")
     except NotQuite as err:
@@ -188,34 +247,45 @@ def _pair_transfer(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(tuple(model.output_shape) == (None, 2), tr("the new head should have 2 output units (versicolor, "
                                                       "virginica), not the output shape {output_shape}",
                                                       output_shape=model.output_shape))
-    expect(all(np.array_equal(a, b) for a, b in zip(before, body.get_weights())),
+    expect(all(np.array_equal(a, b) for a, b in zip(before, body.get_layer("hidden").get_weights())),
            tr("the body's weights changed during training: freeze it (body.trainable = False) before you compile"))
     body_ids = {id(w) for w in body.weights}
     expect(any(id(w) in body_ids for w in model.weights), tr("the new model should be built on the `body` it is given"))
     expect(model.trainable_weights and not any(id(w) in body_ids for w in model.trainable_weights),
            tr("only the new head should be trainable"))
-    pair = y_test > 0
-    score = pair_score(model, X_test_s, y_test)
+    pair = y_val > 0
+    score = pair_score(model, X_val_s, y_val)
     expect(score >= MIN_PAIR_ACCURACY,
-           tr("on the test flowers of the two species the new model is right on {score:.0%} (a constant guess: 50%): "
-              "train the head on versicolor (label 0) and virginica (label 1) training flowers only", score=score))
-    control = pair_score(call(answer, untrained_body(), name="transfer(untrained body)"), X_test_s, y_test)
+           tr("on the validation flowers of the two species the new model is right on {score:.0%} (a constant guess: "
+              "50%): train the head on versicolor (label 0) and virginica (label 1) training flowers only", score=score))
+    rows, setosa_rows, scored_rows = (int(n) for n in np.asarray(body.get_layer("training_rows").rows))
+    expect(rows > 0, tr("the check saw no training pass through the `body` it gave your function: build the new model "
+                        "on that body and train it with fit"))
+    expect(setosa_rows == 0,
+           tr("the head was trained on setosa flowers too ({setosa_rows} of the {rows} rows it saw over all epochs): "
+              "train it on the versicolor and virginica training flowers only, labelled 0 and 1",
+              setosa_rows=setosa_rows, rows=rows))
+    expect(scored_rows == 0,
+           tr("the head was trained on validation flowers ({scored_rows} of the {rows} rows it saw over all epochs), "
+              "the ones the check scores it on: train it on the training flowers only (X_train_s, y_train)",
+              scored_rows=scored_rows, rows=rows))
+    control = pair_score(call(answer, untrained_body(), name="transfer(untrained body)"), X_val_s, y_val)
     values = dict(score=score, pair_sum=int(pair.sum()), control=control)
     if control >= score - CONTROL_MARGIN:
-        return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species on a body that only ever "
-                          "learned setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained "
+        return correct(tr("{score:.0%} of the {pair_sum} validation flowers of the two species on a body that only "
+                          "ever learned setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained "
                           "body with the same initial weights). The untrained body does about as well or better: with "
                           "four nearly separable measurements, random ReLU features and a trained head suffice, so this "
                           "task cannot show that the setosa features transferred", **values))
-    return correct(tr("{score:.0%} of the {pair_sum} test flowers of the two species on a body that only ever learned "
-                      "setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained body with "
+    return correct(tr("{score:.0%} of the {pair_sum} validation flowers of the two species on a body that only ever "
+                      "learned setosa-vs-rest, and {control:.0%} for the control (your transfer() on an untrained body with "
                       "the same initial weights). The setosa-trained body does better here, but on {pair_sum} flowers "
                       "and one seed that is a hint, not a measurement", **values))
 
 
-def pair_score(model, X_test_s, y_test) -> float:
-    """Accuracy of a versicolor-vs-virginica model (labels 0, 1) on the test flowers of those two species."""
-    y_test = np.asarray(y_test)
-    pair = y_test > 0
-    predicted = _model_probabilities(model, np.asarray(X_test_s)[pair]).argmax(axis=1)
-    return float(np.mean(predicted == y_test[pair] - 1))
+def pair_score(model, X, y) -> float:
+    """Accuracy of a versicolor-vs-virginica model (labels 0, 1) on the flowers of those two species in ``X``, ``y``."""
+    y = np.asarray(y)
+    pair = y > 0
+    predicted = _model_probabilities(model, np.asarray(X)[pair]).argmax(axis=1)
+    return float(np.mean(predicted == y[pair] - 1))

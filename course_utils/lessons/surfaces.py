@@ -177,9 +177,13 @@ def plot_race(surface: Surface, paths: Mapping[str, Array], rates: Mapping[str, 
     """
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(3.1 * max(len(paths), 3), 6.6), layout="constrained")
-    grid = fig.add_gridspec(2, len(paths), height_ratios=[1.0, 0.9])
-    path_axes = [fig.add_subplot(grid[0, i]) for i in range(len(paths))]
+    window = (surface.ylim[1] - surface.ylim[0]) / (surface.xlim[1] - surface.xlim[0])   # height / width
+    columns = len(paths) if window >= 0.5 else -(-len(paths) // 2)   # a wide, flat window: two rows of panels
+    rows, width = -(-len(paths) // columns), 3.1 * max(len(paths), 3)
+    panel = width / columns * window + 0.9   # inches: each panel is drawn to scale, plus its title and axis labels
+    fig = plt.figure(figsize=(width, rows * panel + 3.5), layout="constrained")
+    grid = fig.add_gridspec(rows + 1, columns, height_ratios=[panel] * rows + [3.0])
+    path_axes = [fig.add_subplot(grid[i // columns, i % columns]) for i in range(len(paths))]
     for index, (ax, (name, path)) in enumerate(zip(path_axes, paths.items())):
         path = np.asarray(path)
         plot_contours(surface, ax, levels=20)
@@ -187,9 +191,9 @@ def plot_race(surface: Surface, paths: Mapping[str, Array], rates: Mapping[str, 
         ax.plot(*surface.start, "ko", markersize=4)
         rate = f" (rate {rates[name]:.3g})" if rates and name in rates else ""
         ax.set_title(f"{name}{rate}", fontsize=10)
-        if index:
+        if index % columns:
             ax.set_ylabel("")
-    plot_distance_curves(surface, paths, fig.add_subplot(grid[1, :]))
+    plot_distance_curves(surface, paths, fig.add_subplot(grid[rows, :]))
     fig.suptitle(title or f"Optimiser race: {surface.name} (● start, ★ minimum)", fontweight="bold")
     return path_axes, fig.axes[-1]
 
