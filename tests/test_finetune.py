@@ -91,3 +91,23 @@ def test_kept_share_band_holds_for_a_threshold_set_on_validation(n_validation, n
     assert 0.985 <= np.mean((kept >= low) & (kept <= high)) <= 1.0
     assert abs(kept.mean() - 0.95) < 0.01          # the threshold keeps about 95% on average
     assert np.mean(kept >= 0.95) < 0.9             # ... but often less: ">= 95%" is no test on new photos
+
+
+def test_learning_rate_grid_draws_no_line_between_rates_and_gains_in_points():
+    """Lesson 8's pitfall 7 figure: markers only (a line between 0.001 and 0.1 would show rates nobody ran), and the
+    right panel shows each method's paired gain over scratch, in points, at the rates asked for."""
+    import matplotlib
+    import pandas as pd
+    matplotlib.use("Agg")
+    rows = [(1e-4, "fine-tune", 0.69, 0.01, -0.048, -0.061, -0.035), (1e-4, "scratch", 0.74, 0.004, None, None, None),
+            (1e-3, "fine-tune", 0.81, 0.004, -0.004, -0.009, 0.002), (1e-3, "scratch", 0.82, 0.006, None, None, None),
+            (1e-1, "fine-tune", 0.34, 0.05, -0.034, -0.209, 0.141), (1e-1, "scratch", 0.37, 0.11, None, None, None)]
+    summary = pd.DataFrame(rows, columns=["learning rate", "init", "mean", "sd", "gain", "low", "high"]
+                           ).set_index(["learning rate", "init"])
+    ax_acc, ax_gain = finetune.plot_learning_rate_grid(summary, {"fine-tune": "C0", "scratch": "C1"}, [1e-4, 1e-3])
+    lines = [line for line in ax_acc.get_lines() if line.get_marker() == "o"]         # the two methods' markers
+    assert len(lines) == 2 and all(line.get_linestyle() == "None" for line in lines)
+    gain_markers = [line for line in ax_gain.get_lines() if line.get_linestyle() == "None" and line.get_marker() == "o"]
+    assert len(gain_markers) == 1                                                     # fine-tune only, not scratch
+    assert np.allclose(gain_markers[0].get_ydata(), [-4.8, -0.4])                    # points, at 1e-4 and 1e-3 only
+    matplotlib.pyplot.close(ax_acc.figure)

@@ -1,7 +1,7 @@
-"""Lesson 7's plumbing around fine-tuning: device choices, a BatchNorm behaviour probe, the two-phase plot.
+"""Lessons 7 and 8's plumbing around fine-tuning: device choices, a BatchNorm behaviour probe, two plots.
 
 The model, the training recipe and the method stay written in the lesson; this module only
-answers questions about the machine and the installed Keras, and draws one figure (intervals and
+answers questions about the machine and the installed Keras, and draws two figures (intervals and
 paired comparisons of accuracies come from :mod:`course_utils.stats`):
 
 * :func:`mixed_precision_policy` / :func:`use_mixed_precision_if_capable`: float16 compute only on
@@ -14,7 +14,9 @@ paired comparisons of accuracies come from :mod:`course_utils.stats`):
   even when ``fit`` asks for training mode?
 * :func:`kept_share_band`: where the share of new known photos that a confidence threshold keeps
   should fall, when the threshold was set on a validation set;
-* :func:`plot_two_phase_history`: the head's epochs, then fine-tuning's, on one axis.
+* :func:`plot_two_phase_history`: the head's epochs, then fine-tuning's, on one axis;
+* :func:`plot_learning_rate_grid` (lesson 8, pitfall 7): accuracy per learning rate and method, and each
+  method's paired gain over scratch at the same rate.
 """
 from __future__ import annotations
 
@@ -158,3 +160,51 @@ def plot_two_phase_history(head_history, finetune_history, metric: str = "accura
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))   # beside the axes: the curves fill every corner
     return ax
+
+
+def plot_learning_rate_grid(summary, colors: dict[str, str], gain_rates: Sequence[float], baseline: str = "scratch",
+                            title: str = "Learning rates tried", xlabel: str = "Adam learning rate", axes=None):
+    """Two panels: accuracy per learning rate and method; each method's gain over ``baseline`` at the same rate.
+
+    Left: mean ± sd (spread over the seeds) per rate, as markers only, each method nudged sideways so none hides
+    another: the rates tried are ten or a hundred times apart, and a line between two of them would show accuracies
+    at rates nobody ran. Right: the paired gain over ``baseline`` (per-seed differences at the same rate, 95 % t
+    interval), in percentage points, at ``gain_rates`` only, on its own scale, so differences of a point are visible.
+
+    Args:
+        summary: one row per (learning rate, method) index pair, with columns ``mean``, ``sd`` and, for every method
+            but the baseline, ``gain``, ``low``, ``high`` (fractions), as lesson 8's ``lr_table`` returns.
+        colors: a colour per method.
+        gain_rates: the rates whose gains the right panel shows.
+
+    Returns:
+        The two Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    methods = list(dict.fromkeys(summary.index.get_level_values(1)))
+    rates = sorted(set(summary.index.get_level_values(0)))
+    axes = axes if axes is not None else plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")[1]
+    ax_acc, ax_gain = axes
+    for i, method in enumerate(methods):
+        part = summary.xs(method, level=1)
+        nudge = 1.12 ** (i - (len(methods) - 1) / 2)              # side by side on the log axis
+        ax_acc.errorbar(part.index * nudge, part["mean"], yerr=part["sd"], marker="o", ls="", capsize=3,
+                        color=colors[method], label=method)
+        if method != baseline:
+            gain = 100 * part.loc[[r for r in gain_rates if r in part.index], ["gain", "low", "high"]]
+            ax_gain.errorbar(gain.index * nudge, gain["gain"], yerr=[gain["gain"] - gain["low"],
+                             gain["high"] - gain["gain"]], marker="o", ls="", capsize=3, color=colors[method],
+                             label=f"{method} − {baseline}")
+    ax_gain.axhline(0, color="black", lw=0.8)
+    for ax, ticks in ((ax_acc, rates), (ax_gain, list(gain_rates))):
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{r:g}" for r in ticks])
+        ax.minorticks_off()
+        ax.set_xlim(min(ticks) / 2, max(ticks) * 2)
+    ax_acc.set(title=title, xlabel=xlabel, ylabel="validation accuracy (fraction)", ylim=(0, 1))
+    ax_gain.set(title=f"Gain over {baseline} at the same rate\n(paired by seed, 95 % t interval)", xlabel=xlabel,
+                ylabel="percentage points")
+    ax_acc.legend(title="mean ± 1 sd over the seeds", fontsize="small")
+    ax_gain.legend(fontsize="small")
+    return ax_acc, ax_gain
