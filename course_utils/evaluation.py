@@ -27,9 +27,21 @@ def classification_table(y_true, y_pred, class_names: Sequence[str]):
     return table
 
 
-def mistake_indices(y_true, y_pred, limit: int | None = None) -> np.ndarray:
-    """Indices of misclassified examples, in dataset order."""
-    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+def mistake_indices(y_true, y_pred, limit: int | None = None, per_class: int | None = None) -> np.ndarray:
+    """Indices of misclassified examples, in dataset order.
+
+    ``per_class`` keeps at most that many mistakes of each true class (the first ones), so a dataset sorted by
+    class does not fill a gallery of ``limit`` mistakes with its first class alone.
+
+    Example:
+        >>> mistake_indices([0, 0, 0, 1, 1], [1, 2, 0, 0, 1], per_class=1).tolist()
+        [0, 3]
+    """
+    y_true = np.asarray(y_true)
+    wrong = np.flatnonzero(y_true != np.asarray(y_pred))
+    if per_class:
+        wrong = np.sort(np.concatenate([wrong[y_true[wrong] == c][:per_class] for c in np.unique(y_true[wrong])]
+                                       or [np.zeros(0, int)]))
     return wrong[:limit] if limit else wrong
 
 

@@ -151,6 +151,53 @@ def test_paired_gains_take_another_baseline_and_metric():
     assert gains["gain"].iloc[0] == pytest.approx(0.11) and gains["low"].iloc[0] > 0
 
 
+def _twin_runs(accuracies, weights=None, source="s.keras"):
+    import pandas as pd
+
+    rows = [{"method": m, "depth": d, "n_per_class": "5", "seed": 0, "steps": steps, "source": source,
+             "test_accuracy": accuracies[m]}
+            for m, d, steps in (("frozen", "linear probe", 0), ("fine-tuned", "everything", 80),
+                                ("scratch", "everything", 80))]
+    table = pd.DataFrame(rows)
+    return table if weights is None else table.assign(source_weights=weights)
+
+
+def test_rerun_gaps_say_which_twins_read_the_same_source_weights():
+    """Lesson 7's rerun comparison: scratch never uses the source; the transferred arms are twins only when the
+    source weights' fingerprints match, and a recorded table without fingerprints cannot say."""
+    live = _twin_runs({"frozen": 0.5, "fine-tuned": 0.4, "scratch": 0.3}, weights="aaa")
+    recorded = {"frozen": 0.51, "fine-tuned": 0.4, "scratch": 0.3}
+    gaps = bird_source.rerun_gaps(live, _twin_runs(recorded), n_test=300)
+    assert gaps["arm"].iloc[0] == "scratch"
+    assert dict(zip(gaps["arm"], gaps["source weights"])) == {
+        "scratch": "not used", "frozen": "not recorded", "fine-tuned (everything)": "not recorded"}
+    assert dict(zip(gaps["arm"], gaps["difference"])) == {"scratch": 0, "frozen": -3, "fine-tuned (everything)": 0}
+    assert set(bird_source.rerun_gaps(live, _twin_runs(recorded, "aaa"), 300)["source weights"]) == {"not used", "same"}
+    assert set(bird_source.rerun_gaps(live, _twin_runs(recorded, "bbb"), 300)["source weights"]) == {"not used",
+                                                                                                     "different"}
+    assert bird_source.rerun_gaps(live, _twin_runs(recorded, source="other.keras"), 300).empty
+
+
+def test_source_record_carries_the_fingerprint_of_its_weights(tmp_path, monkeypatch):
+    """The cache file's name hashes the settings and photos, not the weights: the record gives the weights'
+    fingerprint, the same after a reload and another when the model is trained again under the same name."""
+    from course_utils import caching
+    from course_utils.data import images
+
+    make_cub100_mirror(tmp_path, monkeypatch, cub_species.SOURCE_SPECIES[:2], per_species=10, train=5)
+    monkeypatch.setenv("COURSE_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    rng = np.random.default_rng(0)   # fake photos: another draw at each decoding, so retraining differs
+    monkeypatch.setattr(images, "decode_files",
+                        lambda files, size: rng.integers(0, 256, (len(files), size, size, 3)).astype(np.uint8))
+    photos = bird_source.source_photos(cub_species.SOURCE_SPECIES[:2])
+    model, first = bird_source.pretrained_source_model(photos, image_size=16, epochs=1, verbose=False)
+    assert not first["cache hit"] and first["weights fingerprint"] == caching.weights_fingerprint(model)
+    _, loaded = bird_source.pretrained_source_model(photos, image_size=16, epochs=1, verbose=False)
+    assert loaded["cache hit"] and loaded["weights fingerprint"] == first["weights fingerprint"]
+    _, again = bird_source.pretrained_source_model(photos, image_size=16, epochs=1, retrain=True, verbose=False)
+    assert again["file"] == first["file"] and again["weights fingerprint"] != first["weights fingerprint"]
+
+
 def test_depth_choice_marks_sizes_where_only_one_depth_ran():
     import pandas as pd
 
@@ -193,6 +240,8 @@ def test_recorded_budget_control_supports_the_lesson_text():
     assert tuned_320["low"] > 0 and tuned_320["gain"] == pytest.approx(0.071, abs=0.001)
     scratch_320 = gains[320].loc["scratch"]
     assert scratch_320["low"] < 0 < scratch_320["high"]
+    # the lesson quotes frozen minus scratch at 320 steps: +0.9 points (-8.3 to +10.1)
+    assert [round(-100 * scratch_320[k], 1) for k in ("gain", "high", "low")] == [0.9, -8.3, 10.1]
 
 
 def test_recorded_head_only_is_below_the_frozen_probe_on_every_seed_with_all_photos():

@@ -583,8 +583,14 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                                          if layer.name.startswith("conv5_") and "bn" not in layer.name
                                          for w in layer.weights),
                        lambda ns, s: s + 0.5]),
-    "7.2": (lesson_7, [lambda ns, s: s + 1, lambda ns, s: s - 1 if s > 1 else 0,
-                       lambda ns, s: ns["extraction"] / (ns["uncached_epoch"] - ns["cached_epoch"])]),
+    "7.2": (lesson_7, [lambda ns, s: lambda e, c, u: 1,                            # a bare guess
+                       lambda ns, s: s(ns["extraction"], ns["cached_epoch"], ns["uncached_epoch"]),   # a number
+                       lambda ns, s: lambda e, c, u: int(np.ceil(e / u)),           # the cached epoch left out
+                       lambda ns, s: lambda e, c, u: round(e / (u - c)) if u > c else None,
+                       lambda ns, s: lambda e, c, u: e / (u - c) if u > c else None,   # real-valued
+                       lambda ns, s: lambda e, c, u: int(e / (u - c)) + 1 if u > c else None,   # floor + 1
+                       lambda ns, s: lambda e, c, u: max(1, int(np.ceil(e / (u - c)))),   # never None
+                       lambda ns, s: lambda e, c, u: s(e, c, u) + 1 if s(e, c, u) else None]),
     "7.3": (lesson_7, [lambda ns, s: dict(s, fixed=s["broken"], broken=s["fixed"]), _mcnemar_one_sided,
                        lambda ns, s: dict(s, p=s["p"] / 2 if s["p"] > 0.01 else 0.5),
                        lambda ns, s: [s["fixed"], s["broken"], s["p"]]]),

@@ -105,9 +105,10 @@ def test_changing_trainable_without_compile_depends_on_whether_fit_traces_again(
 
 # --- lesson 7: the head's standardising layer ------------------------------------------------------------------
 def test_keras_behaviour_normalization_divides_a_constant_feature_by_epsilon():
-    """Lesson 7's `standardize_layer` floors a zero variance at 1 because Keras' Normalization divides by
-    max(sd, epsilon = 1e-7): a feature that was 0 on every training photo and is 0.01 on a test photo comes out at
-    1e5. If a release floors the variance itself, this fails and the lesson's explanation must change."""
+    """Why lesson 7's `standardize_layer` is a Rescaling layer, not Keras' Normalization: Normalization divides by
+    max(sd, epsilon = 1e-7). A feature that was 0 on every training photo and is 0.01 on a test photo comes out at
+    1e5, and a feature with sd 1e-10 (a random MobileNetV3Small's pooled features) comes out with sd 1e-3, not 1.
+    If a release changes either, this fails and the lesson's explanation must change."""
     import keras
 
     train = np.array([[0.0, 1.0], [0.0, 3.0]], dtype="float32")   # feature 0: constant on the training rows
@@ -116,3 +117,26 @@ def test_keras_behaviour_normalization_divides_a_constant_feature_by_epsilon():
     out = np.asarray(layer(np.array([[0.01, 2.0]], dtype="float32")))
     assert out[0, 0] == pytest.approx(0.01 / keras.config.epsilon(), rel=1e-3)
     assert out[0, 1] == pytest.approx(0.0, abs=1e-6)
+    tiny = np.random.default_rng(0).normal(3e-10, 1e-10, (200, 1)).astype("float32")
+    layer = keras.layers.Normalization()
+    layer.adapt(tiny)
+    assert np.asarray(layer(tiny)).std() == pytest.approx(tiny.std() / keras.config.epsilon(), rel=1e-2)   # ~1e-3
+
+
+def test_lesson_7_standardize_layer_gives_sd_1_at_any_scale_and_survives_a_keras_file(tmp_path):
+    """Lesson 7's head starts with `standardize_layer`, a Rescaling layer with one scale and offset per feature: sd 1
+    for features of sd 1e-10 (far below Normalization's 1e-7) as for features of sd 2, a constant feature only
+    centred, and the same outputs after the model is saved to a .keras file and loaded (the lesson saves f)."""
+    from lesson_state import definitions
+
+    ns = definitions(7, "standardize_layer")
+    keras = ns["keras"]
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.normal(3e-10, 1e-10, 200), rng.normal(5, 2, 200), np.full(200, 0.7)].astype("float32")
+    layer = ns["standardize_layer"](x)
+    z = np.asarray(layer(x), dtype="float64")
+    assert np.allclose(z[:, :2].std(axis=0), 1, atol=1e-4) and np.allclose(z.mean(axis=0), 0, atol=1e-4)
+    assert np.abs(z[:, 2]).max() < 1e-6
+    model = keras.Sequential([keras.Input(shape=(3,)), layer, keras.layers.Dense(2)])
+    model.save(tmp_path / "head.keras")
+    assert np.array_equal(np.asarray(model(x)), np.asarray(keras.models.load_model(tmp_path / "head.keras")(x)))

@@ -41,6 +41,15 @@ def test_mistake_indices_are_the_wrong_predictions_in_dataset_order():
     assert evaluation.mistake_indices(Y_TRUE, Y_TRUE).tolist() == []
 
 
+def test_mistake_indices_per_class_takes_each_true_class_in_turn():
+    """Lesson 7's gallery: test photos sorted by species must not give 8 mistakes of the first species only."""
+    y_true, y_pred = [0, 0, 0, 1, 1, 2, 2], [1, 2, 1, 1, 0, 0, 1]
+    assert evaluation.mistake_indices(y_true, y_pred, limit=3).tolist() == [0, 1, 2]
+    assert evaluation.mistake_indices(y_true, y_pred, limit=3, per_class=1).tolist() == [0, 4, 5]
+    assert evaluation.mistake_indices(y_true, y_pred, per_class=2).tolist() == [0, 1, 4, 5, 6]
+    assert evaluation.mistake_indices([0, 1], [0, 1], per_class=1).tolist() == []
+
+
 def test_confusion_matrix_draws_the_counts_with_class_names_and_labelled_axes():
     ax = plots.plot_confusion_matrix(Y_TRUE, Y_PRED, CLASSES, title="Test set")
     counts = np.array(ax.collections[0].get_array()).reshape(3, 3)

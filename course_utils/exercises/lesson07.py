@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..i18n import tr
-from .core import CORRECT, Verdict, correct, exercise, expect, is_number, lesson_value, prediction_note
+from .core import CORRECT, Verdict, call, correct, exercise, expect, is_number, lesson_value, prediction_note
 
 VERDICTS_7_4 = ("fine-tuning helped", "fine-tuning hurt", "no evidence either way")
 ALPHA = 0.05
@@ -42,30 +42,53 @@ def _unfreeze_conv4(answer: Any, ns: Mapping[str, Any]) -> Verdict:
 
 
 def break_even_epochs(extraction: float, cached: float, uncached: float) -> int | None:
-    """Smallest whole E with extraction + E * cached <= E * uncached (None if the cache never pays)."""
+    """Smallest whole E >= 1 with extraction + E * cached <= E * uncached (None if the cache never pays)."""
     if uncached <= cached:
         return None
     return max(1, int(np.ceil(extraction / (uncached - cached) - 1e-12)))
 
 
+# made-up (extraction, cached epoch, uncached epoch) times in seconds, each catching a plausible slip: an exact
+# division (10: "<" for "<=", or floor + 1, gives 11), the cached epoch left out (ceil(100 / 15) = 7), rounding or
+# truncating instead of rounding up (100 / 11 = 9.09), a cache paid back within the first epoch (1) and a cache that
+# never pays (None)
+TIMES_7_2 = ((100.0, 1.0, 11.0), (100.0, 5.0, 15.0), (100.0, 1.0, 12.0), (30.0, 0.5, 60.0), (5.0, 2.0, 2.0))
+
+
 @exercise("7.2", hint="Each cached epoch saves the difference between the two epoch times; the extraction is paid "
-                      "once. How many savings does it take to cover it?",
-          recipe="Move the E terms of the inequality to one side and divide by what multiplies E; the smallest whole "
-                 "number of epochs is the result rounded up (np.ceil), and at least 1.")
+                      "once. How many savings does it take to cover it? Try your function on times you can work out "
+                      "by hand, e.g. 100 s of extraction, 1 s cached, 11 s uncached.",
+          recipe="Move the E terms of the inequality to one side and divide by what multiplies E: E >= extraction / "
+                 "(uncached - cached). The smallest whole number of epochs is that ratio rounded up (np.ceil), and at "
+                 "least 1; when uncached - cached is 0 or less no E satisfies it: return None.")
 def _break_even(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     extraction, cached, uncached = (float(lesson_value(ns, n)) for n in ("extraction", "cached_epoch",
                                                                          "uncached_epoch"))
-    expected = break_even_epochs(extraction, cached, uncached)
-    expect(expected is not None, tr("in this run an epoch on cached features was not faster than one through the "
-                                    "base, so the cache never pays: rerun the timing cells on quieter cores"))
-    expect(is_number(answer) and float(answer) == int(answer),
-           tr("answer_7_2 should be a whole number of epochs"))
-    epochs = int(answer)
-    expect(extraction + epochs * cached <= epochs * uncached, tr("after {epochs} epoch(s) the cache has not paid for "
-                                                                 "itself yet", epochs=epochs))
-    expect(epochs == expected, tr("the cache already pays for itself before {epochs} epochs: find the smallest E",
-                                  epochs=epochs))
-    return CORRECT
+    expect(callable(answer), tr("answer_7_2 should be your function break_even(extraction, cached_epoch, "
+                                "uncached_epoch)"))
+    for times in (*TIMES_7_2, (extraction, cached, uncached)):
+        expected = break_even_epochs(*times)
+        value = call(answer, *times, name="break_even")
+        shown = ", ".join(f"{t:g}" for t in times)
+        if expected is None:
+            expect(value is None, tr("break_even({times}) returned {value}: an uncached epoch is no slower than a "
+                                     "cached one there, so the cache never pays: return None", times=shown,
+                                     value=value))
+            continue
+        expect(value is not None, tr("break_even({times}) returned None, but with these times the cache does pay "
+                                     "for itself", times=shown))
+        expect(is_number(value) and float(value) == int(value),
+               tr("break_even({times}) returned {value}: give a whole number of epochs (a part of an epoch is "
+                  "not trained: round up)", times=shown, value=value))
+        epochs = int(value)
+        expect(epochs >= 1 and times[0] + epochs * times[1] <= epochs * times[2],
+               tr("break_even({times}) returned {epochs}: after {epochs} epoch(s) the cache has not paid for itself "
+                  "yet", times=shown, epochs=epochs))
+        expect(epochs == expected, tr("break_even({times}) returned {epochs}, but the cache already pays for itself "
+                                      "before that: find the smallest E", times=shown, epochs=epochs))
+    here = break_even_epochs(extraction, cached, uncached)
+    return correct(tr("with this run's times the cache pays after {epochs} epoch(s)", epochs=here) if here else
+                   tr("with this run's times an epoch on cached features was not faster, so the cache never pays"))
 
 
 def fine_tuning_changes(ns: Mapping[str, Any]) -> dict:

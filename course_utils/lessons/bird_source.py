@@ -11,7 +11,9 @@ Few-shot Classification": base species for pretraining, novel species for the ne
   ReLU and 2x2 max pooling (a "Conv-4"), global average pooling, one dense layer of logits;
 * :func:`pretrained_source_model`: trains it on the source task once and caches the ``.keras``
   file in the artifacts folder under a key of every setting and of the photos' contents
-  (``python -m course_utils.tools.bird_source_grid --pretrain-only`` rebuilds it);
+  (``python -m course_utils.tools.bird_source_grid --pretrain-only`` rebuilds it). The key is
+  not the trained weights: training is not bit-reproducible, so a model trained again under the
+  same key has other weights; its record gives their fingerprint (:func:`rerun_gaps` uses it);
 * :func:`transfer_run`: one run on the 10 species with ``n_per_class`` training photos, one of
   the methods in :data:`METHODS`, from one seed. Every Keras method trains the same network for the
   same number of steps with the same two learning rates (a 10x higher one for the new head); only the
@@ -33,7 +35,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import config
-from ..caching import atomic_write, stable_key
+from ..caching import atomic_write, stable_key, weights_fingerprint
 
 IMAGE_SIZE = 48            # pixels: low resolution keeps pretraining to minutes on 2 CPU cores
 WIDTH = 32                 # filters of every convolution block
@@ -143,7 +145,9 @@ def pretrained_source_model(photos: SourcePhotos, image_size: int = IMAGE_SIZE, 
 
     Returns:
         ``(model, record)``: the Keras model (logits over the source species) and a dict with its
-        settings, source validation accuracy, training seconds and whether it came from the cache.
+        settings, source validation accuracy, training seconds, whether it came from the cache and
+        ``"weights fingerprint"`` (:func:`course_utils.caching.weights_fingerprint` of the weights: the file
+        name hashes the settings and photos, so the same name can hold another training's weights).
     """
     import keras
 
@@ -151,8 +155,9 @@ def pretrained_source_model(photos: SourcePhotos, image_size: int = IMAGE_SIZE, 
     path = config.artifacts_dir() / f"07_bird_source_conv4_{stable_key(settings, 12)}.keras"
     record_path = path.with_suffix(".json")
     if path.is_file() and record_path.is_file() and not retrain:
+        model = keras.models.load_model(path)
         record = {**json.loads(record_path.read_text()), "cache hit": True}
-        return keras.models.load_model(path), record
+        return model, {**record, "weights fingerprint": weights_fingerprint(model)}   # older records lack it
     from ..data.images import decode_files
 
     start = time.perf_counter()
@@ -168,7 +173,8 @@ def pretrained_source_model(photos: SourcePhotos, image_size: int = IMAGE_SIZE, 
     record = {**settings, "train photos": int(train.sum()), "validation photos": int(val.sum()),
               "source val accuracy": float(history.history["val_accuracy"][-1]),
               "val accuracy per epoch": [float(v) for v in history.history["val_accuracy"]],
-              "seconds": time.perf_counter() - start, "file": path.name}
+              "seconds": time.perf_counter() - start, "file": path.name,
+              "weights fingerprint": weights_fingerprint(model)}
     with atomic_write(path) as tmp:
         model.save(tmp)
     record_path.write_text(json.dumps(record, indent=1))
@@ -448,6 +454,44 @@ def paired_gains(table, baseline: str = "scratch", metric: str = "test_accuracy"
     order = {v: i for i, v in enumerate(size_order(gains["n_per_class"]))}
     return gains.assign(_n=gains["n_per_class"].map(order)).sort_values(["_n", "arm"]).drop(columns="_n") \
         .reset_index(drop=True)
+
+
+RERUN_KEYS = ["method", "depth", "n_per_class", "seed", "steps", "source"]
+
+
+def rerun_gaps(live, recorded, n_test: int):
+    """Live runs beside their recorded twins: how many test photos each got right, and which source weights they read.
+
+    Twins share the arm, depth, photos per species, seed, steps and the source model's file name (``source``).
+    That name hashes the source's settings, Keras version and photos, not its trained weights, and training is
+    not bit-reproducible: a fresh artifacts folder trains the source again, with other weights. So the column
+    ``source weights`` says, per twin, ``"not used"`` (scratch: its start is random, not the source), ``"same"``
+    (both tables' ``source_weights`` fingerprints match), ``"different"`` or ``"not recorded"`` (a table without
+    the column, such as the grid recorded before it existed). Only "not used" and "same" twins ran the same
+    thing twice.
+
+    Returns:
+        one row per twin: arm, n_per_class, seed, ``right live``, ``right recorded`` (test photos right, from the
+        accuracies) and their ``difference`` (live minus recorded), and ``source weights``; scratch rows first.
+    """
+    import pandas as pd
+
+    def side(table):
+        weights = table["source_weights"] if "source_weights" in table else pd.Series(np.nan, index=table.index)
+        return table[RERUN_KEYS + ["test_accuracy"]].assign(weights=weights.astype(object))
+
+    both = side(live).merge(side(recorded), on=RERUN_KEYS, suffixes=(" live", " recorded"))
+    columns = ["arm", "n_per_class", "seed", "right live", "right recorded", "difference", "source weights"]
+    if both.empty:
+        return pd.DataFrame(columns=columns)
+    right = {name: np.rint(both[f"test_accuracy {name}"].to_numpy(float) * n_test).astype(int)
+             for name in ("live", "recorded")}
+    unknown = both["weights live"].isna() | both["weights recorded"].isna()
+    status = np.select([both["method"] == "scratch", unknown, both["weights live"] == both["weights recorded"]],
+                       ["not used", "not recorded", "same"], "different")
+    out = pd.DataFrame(dict(zip(columns, [both.apply(method_label, axis=1), both["n_per_class"], both["seed"],
+                                          right["live"], right["recorded"], right["live"] - right["recorded"], status])))
+    return out.sort_values("source weights", key=lambda s: s != "not used", kind="stable").reset_index(drop=True)
 
 
 def results_csv() -> Path | None:

@@ -5,7 +5,10 @@ transfers it to the 10 species (``course_utils.lessons.bird_source``). It runs a
 the grid; this command runs all of it and writes ``docs/results/07_bird_source_grid.csv``, which
 the lesson reads. It uses the lesson's own splits (``load_bird_datasets``, seed 42, 20% of the
 training photos for validation) and the lesson's source model (the same cache file, trained here
-if missing).
+if missing). Each row names the source model's file (``source``) and the fingerprint of its weights
+(``source_weights``): the file name hashes the settings and photos, not the trained weights, and training
+again gives other weights, so only the fingerprint says whether two tables used the same source model
+(``bird_source.rerun_gaps``; files written before the column existed lack it).
 
 Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offline)::
 
@@ -55,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
     photos = bird_source.source_photos()
     source, record = bird_source.pretrained_source_model(photos, retrain=args.retrain)
-    print(f"source model: {record['file']}, {record['train photos']} training photos of {record['species']} species, "
-          f"source validation accuracy {record['source val accuracy']:.3f}, cache hit {record['cache hit']}")
+    print(f"source model: {record['file']} (weights {record['weights fingerprint']}), {record['train photos']} "
+          f"training photos of {record['species']} species, source validation accuracy "
+          f"{record['source val accuracy']:.3f}, cache hit {record['cache hit']}")
     if args.pretrain_only:
         return 0
     data = birds.load_bird_datasets(image_size=bird_source.IMAGE_SIZE, verbose=False)
@@ -71,13 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     def progress(row):
         print(f"  {row['n_per_class']:>3} per species, seed {row['seed']}, {bird_source.method_label(row)}: test "
               f"{row['test_accuracy']:.3f}, val {row['val_accuracy']:.3f} ({row['seconds']:.1f} s)", flush=True)
-        line = pd.DataFrame([{k: row.get(k) for k in COLUMNS}]).assign(source=record["file"])
+        line = pd.DataFrame([{k: row.get(k) for k in COLUMNS}]).assign(**source_columns)
         line.to_csv(partial, mode="a", header=not partial.exists(), index=False, float_format="%.4f")
 
+    source_columns = {"source": record["file"], "source_weights": record["weights fingerprint"]}
     partial.unlink(missing_ok=True)
     rows = bird_source.run_grid(source, target, sizes, args.seeds, methods=args.methods, depths=args.depths,
                                 depth_sizes=depth_sizes, steps=args.steps or bird_source.STEPS, progress=progress)
-    table = pd.DataFrame([{k: v for k, v in r.items() if k != "test_correct"} for r in rows]).assign(source=record["file"])
+    table = pd.DataFrame([{k: v for k, v in r.items() if k != "test_correct"} for r in rows]).assign(**source_columns)
     if done is not None:
         table = pd.concat([done, table], ignore_index=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
