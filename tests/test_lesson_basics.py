@@ -191,6 +191,16 @@ def test_run_lesson_reports_check_lines_and_tagged_results_only():
                                       "--- cell 3 (tagged results) ---", "a  1", "b  2"]
 
 
+def test_run_lesson_reports_a_check_printed_after_a_displayed_table():
+    """A table shown with display() and a check printed after it in the same cell: the check is its own line."""
+    from course_utils.tools.run_lesson import report_lines
+
+    cell = nbformat.v4.new_code_cell("display(t); check()", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/plain": "   low  high\na  0.1  0.2"}),
+        nbformat.v4.new_output("stream", name="stdout", text="✅ interval below 0\n")])
+    assert report_lines(nbformat.v4.new_notebook(cells=[cell])) == ["[cell 0] ✅ interval below 0"]
+
+
 def test_run_lesson_refuses_to_write_into_the_lessons_folder(tmp_path):
     from course_utils.tools.run_lesson import save_executed
 

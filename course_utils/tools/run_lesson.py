@@ -80,7 +80,7 @@ def cell_text(cell) -> str:
         if output.get("output_type") == "stream":
             parts.append(output.get("text", ""))
         elif output.get("output_type") in ("execute_result", "display_data"):
-            parts.append(output.get("data", {}).get("text/plain", ""))
+            parts.append(output.get("data", {}).get("text/plain", "") + "\n")   # a display ends its own line
     return "".join(parts)
 
 
