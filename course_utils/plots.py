@@ -102,7 +102,8 @@ def plot_mean_curves(curves: dict[str, Sequence[Sequence[float]]], colors: dict[
                      title: str = "Validation accuracy", ylabel: str = "accuracy", ax=None):
     """Mean curve with a ±1 sd band per condition, from ``{condition: [curve of run 1, run 2, ...]}``.
 
-    Returns the Axes. The x axis is the epoch (1-based); a condition with a single run has no band.
+    Returns the Axes. The x axis is the epoch (1-based); a condition with a single run has no band. The legend's
+    title says what the band is.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -118,7 +119,8 @@ def plot_mean_curves(curves: dict[str, Sequence[Sequence[float]]], colors: dict[
             ax.fill_between(epochs, mean - sd, mean + sd, alpha=0.2, color=color)
     ax.set(title=title, xlabel="epoch", ylabel=ylabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend()
+    banded = any(len(runs) > 1 for runs in curves.values())
+    ax.legend(title="band: ± 1 sd over the runs" if banded else None, title_fontsize="small")
     return ax
 
 

@@ -141,6 +141,7 @@ def test_plots_return_labelled_axes(batch):
     ax = plots.plot_mean_curves({"none": [[0.1, 0.2], [0.2, 0.3]], "augmented": [[0.1, 0.4]]})
     assert ax.get_xlabel() == "epoch" and len(ax.get_lines()) == 2
     assert len(ax.collections) == 1, "a band for the condition with two runs, none for a single run"
+    assert ax.get_legend().get_title().get_text() == "band: ± 1 sd over the runs"   # the legend says what the band is
     plt.close("all")
 
 

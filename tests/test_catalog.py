@@ -34,7 +34,7 @@ def test_the_catalog_holds_the_lessons_self_checks():
     from_lessons = [m for m in messages.values() if any(".ipynb#" in place for place, _ in m.locations)]
     assert len(from_lessons) >= 150
     assert "mean test accuracy with augmentation" in messages                                   # a check's name
-    assert "A mirrored digit is usually not the same digit." in messages                        # a check's hint
+    assert "A model trained only on unmirrored digits should read many mirrored ones differently." in messages  # a hint
     assert messages["{name} = {value:.4g} (expected {low:g} to {high:g})"].formatted            # tr() with values
 
 

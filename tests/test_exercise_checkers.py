@@ -449,11 +449,59 @@ def _unfrozen_5_1(ns, solved):
     return solved
 
 
+def _logits_head_5_1(ns, solved):
+    """Everything right but the head's activation: Dense(5) without softmax gives logits, not probabilities."""
+    keras = ns["keras"]
+    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(name="flatten"),
+                              keras.layers.Dense(128, activation="relu", name="hidden"),
+                              keras.layers.Dropout(0.2, name="dropout"), keras.layers.Dense(5, name="head")])
+    model.get_layer("hidden").set_weights(ns["source"].get_layer("hidden").get_weights())
+    model.get_layer("hidden").trainable = False
+    return model
+
+
+def _off_by_one_6_1(ns, solved):
+    """The solution with rng.integers(-m, m): the upper bound is exclusive, so no image ever moves by +m."""
+    from course_utils.exercises.lesson06 import shifted
+
+    return lambda images, m, rng: np.stack([shifted(im, *(int(v) for v in rng.integers(-m, m, size=2)))
+                                            for im in images]) if m else images.copy()
+
+
+def _one_random_layer_6_2(ns, solved):
+    """One random layer and a Rescaling that does nothing: only one layer is random augmentation."""
+    layers = ns["layers"]
+    return ns["keras"].Sequential([layers.RandomTranslation(0.1, 0.1, fill_mode="constant"), layers.Rescaling(1.0)])
+
+
+def _white_fill_6_2(ns, solved):
+    layers = ns["layers"]
+    return ns["keras"].Sequential([layers.RandomRotation(10 / 360, fill_mode="constant", fill_value=1.0),
+                                   layers.RandomTranslation(0.1, 0.1, fill_mode="constant", fill_value=1.0)])
+
+
+def _brightness_0_255_6_2(ns, solved):
+    """RandomBrightness at its default value_range (0, 255) on [0, 1] digits: shifts of up to ±51."""
+    layers = ns["layers"]
+    return ns["keras"].Sequential([layers.RandomRotation(10 / 360, fill_mode="constant"),
+                                   layers.RandomBrightness(0.2)])
+
+
 def _nested_unsafe_6_2(ns, solved):
     layers = ns["layers"]
     return ns["keras"].Sequential([layers.RandomContrast(0.2),
                                    ns["keras"].Sequential([layers.RandomTranslation(0.5, 0.5, fill_mode="constant"),
                                                            layers.RandomZoom(0.9, fill_mode="constant")])])
+
+
+def _wrong_turn_6_3(ns, solved):
+    """The 'turned 180°' row with an accuracy that is not the model's on the turned digits."""
+    table = solved.copy()
+    row = table["transformation"] == "turned 180°"
+    table.loc[row, "accuracy"] = 1.0 - table.loc[row, "accuracy"]
+    table.loc[row, "model still reads it"] = table.loc[row, "accuracy"] >= float(
+        table.loc[table["transformation"] == "original", "accuracy"].iloc[0]) - 0.05
+    return table
 
 
 def _row_keeps_6_3(ns, solved):
@@ -555,7 +603,7 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        lambda ns, s: lambda path, images, labels: 0.5,
                        lambda ns, s: lambda path, images, labels: 100 * s(path, images, labels),
                        lambda ns, s: _unscaled_4_4, lambda ns, s: _lesson_x_test_4_4(ns)]),
-    "5.1": (lesson_5, [_shared_head, _sigmoid_body_5_1, _unfrozen_5_1]),
+    "5.1": (lesson_5, [_shared_head, _sigmoid_body_5_1, _unfrozen_5_1, _logits_head_5_1]),
     "5.2": (lesson_5, [lambda ns, s: lambda w, anchor, lam: lam * (w - anchor), lambda ns, s: _wrong_sign(ns, s),
                        lambda ns, s: lambda w, anchor, lam: 2 * (w - anchor),
                        lambda ns, s: lambda w, anchor, lam: float(np.sum(2 * lam * (w - anchor)))]),
@@ -564,7 +612,8 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
     "6.1": (lesson_6, [lambda ns, s: lambda images, m, rng: np.stack(
         [np.roll(im, tuple(rng.integers(-m, m + 1, 2)), axis=(0, 1)) for im in images]),
                        lambda ns, s: lambda images, m, rng: images,
-                       lambda ns, s: lambda images, m, rng: np.stack([np.roll(im, (m, m), axis=(0, 1)) for im in images])]),
+                       lambda ns, s: lambda images, m, rng: np.stack([np.roll(im, (m, m), axis=(0, 1)) for im in images]),
+                       _off_by_one_6_1]),
     "6.2": (lesson_6, [lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomFlip("horizontal"),
                                                              ns["layers"].RandomTranslation(0.1, 0.1,
                                                                                            fill_mode="constant")]),
@@ -574,9 +623,11 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                                                              ns["layers"].RandomRotation(0.02, fill_mode="constant")]),
                        _nested_unsafe_6_2,
                        lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomRotation(0.02),       # reflect fill
-                                                             ns["layers"].RandomContrast(0.2)])]),
+                                                             ns["layers"].RandomContrast(0.2)]),
+                       _one_random_layer_6_2, _white_fill_6_2, _brightness_0_255_6_2]),
     "6.3": (lesson_6, [lambda ns, s: s.assign(**{"model still reads it": True}), _row_keeps_6_3,
-                       lambda ns, s: s[s["transformation"].isin(["original", "flipped left-right", "turned 180°"])]]),
+                       lambda ns, s: s[s["transformation"].isin(["original", "flipped left-right", "turned 180°"])],
+                       _wrong_turn_6_3]),
     "7.1": (lesson_7, [lambda ns, s: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers
                                          if layer.name.startswith(("conv4_", "conv5_")) for w in layer.weights),
                        lambda ns, s: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers

@@ -60,9 +60,10 @@ def test_keras_behaviour_random_contrast_factor_range(factor, low, high):
 
 
 # --- lesson 5: a change of trainable takes effect for sure only at the next compile ----------------------------
-def _two_fits(freeze, recompile, second_batch, second_n=64):
-    """Train a Dense(3) -> Dense(2) model once (64 samples, batch 32), then freeze (or unfreeze) the first layer,
-    optionally compile again, and train once more. Returns "trains", "frozen", or "raises" (the second fit failed)."""
+def _two_fits(freeze, recompile, second_batch, second_n=64, first_n=64):
+    """Train a Dense(3) -> Dense(2) model once (``first_n`` samples, batch 32: 64 gives two full batches, 70 a
+    smaller last batch of 6), then freeze (or unfreeze) the first layer, optionally compile again, and train once
+    more. Returns "trains", "frozen", or "raises" (the second fit failed)."""
     import keras
 
     rng = np.random.default_rng(0)
@@ -71,7 +72,8 @@ def _two_fits(freeze, recompile, second_batch, second_n=64):
                               keras.layers.Dense(2, activation="softmax")])
     model.get_layer("h").trainable = freeze          # trainable at first if the test freezes it later
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    model.fit(rng.random((64, 4)).astype("float32"), np.arange(64) % 2, batch_size=32, epochs=1, verbose=0)
+    model.fit(rng.random((first_n, 4)).astype("float32"), np.arange(first_n) % 2, batch_size=32, epochs=1,
+              verbose=0)
     model.get_layer("h").trainable = not freeze
     if recompile:
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
@@ -84,23 +86,35 @@ def _two_fits(freeze, recompile, second_batch, second_n=64):
     return "frozen" if np.array_equal(before, model.get_layer("h").get_weights()[0]) else "trains"
 
 
+@pytest.mark.parametrize("first_n", [64, 70])
 @pytest.mark.parametrize("second_batch", [32, 16])
-def test_changing_trainable_takes_effect_at_the_next_compile(second_batch):
-    """Lesson 5: after a new compile, freezing and unfreezing take effect, whatever the batch size."""
-    assert _two_fits(freeze=True, recompile=True, second_batch=second_batch) == "frozen"
-    assert _two_fits(freeze=False, recompile=True, second_batch=second_batch) == "trains"
+def test_changing_trainable_takes_effect_at_the_next_compile(second_batch, first_n):
+    """Lesson 5's rule: after a new compile, freezing and unfreezing take effect, whatever the batch sizes before
+    and after (70 samples: the first fit ends on a smaller batch)."""
+    assert _two_fits(freeze=True, recompile=True, second_batch=second_batch, first_n=first_n) == "frozen"
+    assert _two_fits(freeze=False, recompile=True, second_batch=second_batch, first_n=first_n) == "trains"
 
 
-def test_changing_trainable_without_compile_depends_on_whether_fit_traces_again():
-    """Lesson 5 (Keras 3.10.0 and 3.15.1, TensorFlow backend): without a new compile, fit reuses the traced train step
-    while the batch shape is unchanged (a frozen layer goes on training, an unfrozen one stays frozen); a new batch
-    size, or a smaller last batch, makes it trace again with the current trainable weights (the frozen layer stops;
-    the unfrozen one makes fit raise, since the optimizer was built for the old list)."""
+def test_changing_trainable_without_compile_depends_on_what_fit_traced_before():
+    """Lesson 5 (TensorFlow backend; measured on Keras 3.15.1, and Keras 3.10.0 traces its train step the same way,
+    ``tf.function(..., reduce_retracing=True)``): without a new compile, the outcome of a change of ``trainable``
+    depends on the earlier fits, not on the current call alone, so the lesson teaches "compile again after every
+    change" and predicts nothing else.
+
+    After a first fit of full batches only, fit reuses the traced train step while the batch shape is unchanged (a
+    frozen layer goes on training, an unfrozen one stays frozen), and a new batch size or a smaller last batch
+    makes it trace again with the current trainable weights (the frozen layer stops; the unfrozen one makes fit
+    raise, since the optimizer was built for the old list). After a first fit that ended on a smaller batch, Keras
+    holds a trace for any batch size, so the same new batch size changes nothing: the frozen layer goes on training,
+    the unfrozen one stays frozen without an error."""
     assert _two_fits(freeze=True, recompile=False, second_batch=32) == "trains"
     assert _two_fits(freeze=True, recompile=False, second_batch=16) == "frozen"
     assert _two_fits(freeze=True, recompile=False, second_batch=32, second_n=50) == "frozen"   # a smaller last batch
     assert _two_fits(freeze=False, recompile=False, second_batch=32) == "frozen"
     assert _two_fits(freeze=False, recompile=False, second_batch=16) == "raises"
+    # the same second fits after a first fit that ended on a smaller batch (70 = 32 + 32 + 6)
+    assert _two_fits(freeze=True, recompile=False, second_batch=16, first_n=70) == "trains"
+    assert _two_fits(freeze=False, recompile=False, second_batch=16, first_n=70) == "frozen"
 
 
 # --- lesson 7: the head's standardising layer ------------------------------------------------------------------

@@ -136,6 +136,20 @@ def test_frozen_body_method_keeps_the_source_body(source, spies):
     assert not np.allclose(target.get_layer("head").get_weights()[0], source.get_layer("head").get_weights()[0])
 
 
+def test_random_body_control_trains_only_the_head_on_scratchs_initialisation(source, spies):
+    """The untrained control: nothing copied from the source (it may be None); the body is the one scratch starts
+    from on the same seed (built under the same seed, as the frozen body's head is), frozen; only the head trains."""
+    data = learnable_data()
+    transfer.run_one(small_config(method=transfer.RANDOM_BODY, seed=3), data, None)
+    control = spies["models"][-1]
+    keras.utils.set_random_seed(3)
+    untrained = transfer.build("mlp", name="target")       # what run_one builds on seed 3 before any training
+    for got, want in zip(control.get_layer("hidden").get_weights(), untrained.get_layer("hidden").get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert not np.allclose(control.get_layer("head").get_weights()[0], untrained.get_layer("head").get_weights()[0])
+    assert spies["stages"] and not any(stage["body_changed"] for stage in spies["stages"])
+
+
 def test_two_stage_freezes_then_unfreezes_at_a_lower_learning_rate(source, spies):
     cfg = small_config(method="two-stage", second_stage_lr_factor=0.1)
     transfer.run_one(cfg, learnable_data(), source)
@@ -204,7 +218,8 @@ def test_recorded_rows_keep_their_keys(path):
 
 
 def test_grid_configs_match_the_recorded_rows():
-    assert len(GRID_CSVS) == 5, GRID_CSVS   # grid, grid_cnn, advanced, the budget control and the near control
+    assert len(GRID_CSVS) == 7, GRID_CSVS   # grid, grid_cnn, advanced, the budget control, the near control and the
+    #                                          untrained (random-body) controls of the far grid and the near control
     recorded = set(pd.concat([pd.read_csv(p) for p in GRID_CSVS])["key"])
     for kind, ns, seeds in (("mlp", transfer_grid.N_GRID, (0, 1, 2)), ("cnn", (100, 300, 1000), (0, 1, 2))):
         wanted = {transfer.config_key(c) for c in transfer.grid_configs(kind, ns=ns, seeds=seeds)}
@@ -215,6 +230,10 @@ def test_grid_configs_match_the_recorded_rows():
     control |= {transfer.config_key(c) for c in transfer.control_configs("cnn", ns=(1000,),
                                                                            methods=("scratch", "frozen body"))}
     assert control <= set(pd.read_csv(RESULTS / "05_transfer_budget.csv")["key"])
+    random_far = {transfer.config_key(c) for kind in ("mlp", "cnn") for c in transfer.random_body_configs(kind)}
+    assert random_far <= set(pd.read_csv(RESULTS / "05_transfer_random_body.csv")["key"])
+    random_near = {transfer.config_key(c) for c in transfer.near_random_body_configs()}
+    assert random_near <= set(pd.read_csv(RESULTS / "05_transfer_near_random_body.csv")["key"])
 
 
 # ---- the results cache --------------------------------------------------------------------------------
@@ -242,6 +261,19 @@ def test_cached_run_runs_once_then_reads_the_cache(tmp_path, source):
     assert not third["cached"]
     table = pd.read_csv(tmp_path / "r.csv")
     assert len(table) == 2 and table["stage2_rolled_back"].isna().tolist() == [False, True]
+
+
+def test_a_sweep_can_report_validation_accuracy_only(tmp_path, source, capsys):
+    """Lesson 5's λ and α sweeps choose on validation data: their log line must not show test accuracy."""
+    cfg = transfer.RunConfig(n_train=20, max_epochs=1, min_steps_per_epoch=2, batch_size=16, val_size=20,
+                             method="l2-sp", l2sp_lambda=0.01, source="test")
+    row = transfer.cached_run(cfg, tiny_data(), source, tmp_path / "r.csv", report="val_accuracy")
+    line = capsys.readouterr().out
+    assert f"validation accuracy {row['val_accuracy']:.3f}" in line and "test accuracy" not in line
+    transfer.cached_run(replace(cfg, seed=1), tiny_data(), source, tmp_path / "r.csv")
+    assert "test accuracy" in capsys.readouterr().out       # the default reports test accuracy, as before
+    with pytest.raises(ValueError, match="report="):
+        transfer.cached_run(cfg, tiny_data(), source, tmp_path / "r.csv", report="loss")
 
 
 def test_an_interrupted_results_write_keeps_the_previous_file(tmp_path, source, monkeypatch):
@@ -316,6 +348,15 @@ def test_paired_gains_pair_by_seed_and_give_no_interval_for_one_seed():
     assert 0 < small["low"] < 0.01 < small["high"] and small["verdict"] == "helped"   # unpaired, the sds (0.04) swamp it
     single = gains.loc[3000]
     assert single["seeds"] == 1 and np.isnan(single["low"]) and single["verdict"] == "1 seed: no interval"
+
+
+def test_random_body_gains_split_the_frozen_bodys_loss_into_features_and_freezing():
+    rows = seed_rows("scratch", [0.80, 0.84, 0.82]) + seed_rows("frozen body", [0.75, 0.80, 0.77])
+    rows += seed_rows(transfer.RANDOM_BODY, [0.74, 0.78, 0.76])
+    gains = transfer.random_body_gains(pd.DataFrame(rows)).set_index("comparison")
+    assert gains.loc["features", "gain"] == pytest.approx(0.0133, abs=1e-3)     # frozen body minus random body
+    assert gains.loc["freezing", "gain"] == pytest.approx(-0.06, abs=1e-3)      # random body minus scratch
+    assert (gains["seeds"] == 3).all() and gains.loc["freezing", "verdict"] == "hurt"
 
 
 def test_choose_on_validation_never_looks_at_test_accuracy():

@@ -44,6 +44,12 @@ def _five_class_target(answer: Any, ns: Mapping[str, Any]) -> Verdict:
               "the source's activation (source.get_layer('hidden').get_config()['activation'] shows it)",
               getattr=getattr(getattr(hidden, 'activation', None), '__name__', '?')))
     expect(not hidden.trainable, tr("the copied body should be frozen (trainable = False)"))
+    images = lambda: np.random.default_rng(0).random((8, *tuple(answer.input_shape)[1:])).astype("float32")  # noqa: E731
+    outputs = np.asarray(call(lambda: answer(images(), training=False), name="answer_5_1"), dtype=float)
+    expect(outputs.shape == (8, N_TOPS) and (outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1, atol=1e-4),
+           tr("the new head's outputs are not probabilities (each image's {n_tops} outputs should be ≥ 0 and sum to "
+              "1): give the Dense({n_tops}) head activation='softmax', like the source's head; the course's loss, "
+              "sparse_categorical_crossentropy, expects probabilities", n_tops=N_TOPS))
     trainable = sum(int(np.prod(w.shape)) for w in answer.trainable_weights)
     expect(trainable == 128 * N_TOPS + N_TOPS, tr("{trainable} parameters are trainable; with the body frozen only "
                                                   "the new head should be", trainable=trainable))

@@ -57,6 +57,10 @@ def _random_shift(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                        "in 120 images", n_set=len(set(offsets))))
     expect(max(max(abs(dy), abs(dx)) for dy, dx in offsets) == 2,
            tr("no image moved by the full max_pixels = 2"))
+    for axis, drawn in ((tr("down or up"), {dy for dy, _ in offsets}), (tr("right or left"), {dx for _, dx in offsets})):
+        expect({-2, 2} <= drawn, tr("in 120 images no offset {axis} was {missing}: each offset should be a whole number "
+                                    "from -max_pixels to +max_pixels, both ends included (rng.integers leaves out its "
+                                    "upper bound)", axis=axis, missing=" and ".join(f"{v:+d}" for v in sorted({-2, 2} - drawn))))
     still = np.asarray(call(answer, batch.copy(), 0, np.random.default_rng(2), name="random_shift"))
     expect(np.array_equal(still, batch), tr("with max_pixels = 0 the images should come back unchanged"))
     return CORRECT
@@ -68,6 +72,15 @@ def _leaf_layers(pipeline) -> list:
     for layer in getattr(pipeline, "layers", []):
         found += _leaf_layers(layer) if hasattr(layer, "layers") else [layer]
     return found
+
+
+def _is_random(layer, batch) -> bool:
+    """Whether ``layer`` draws new random parameters: two calls in training mode give different images."""
+    try:
+        first, second = (np.asarray(layer(batch, training=True)) for _ in range(2))
+    except Exception:   # not an image layer at all: it is not random augmentation either
+        return False
+    return first.shape != second.shape or not np.array_equal(first, second)
 
 
 def _largest(factor) -> float:
@@ -89,7 +102,9 @@ def _digit_safe(answer: Any, ns: Mapping[str, Any]) -> Verdict:
            tr("answer_6_2 should be a keras.Sequential of random preprocessing layers"))
     steps = _leaf_layers(answer)
     kinds = [type(layer).__name__ for layer in steps]
-    expect(len(steps) >= 2, tr("use at least two random layers (you have {n_steps})", n_steps=len(steps)))
+    n_random = sum(_is_random(layer, batch) for layer in steps)
+    expect(n_random >= 2, tr("use at least two random layers (you have {n_random}): a layer that does the same to "
+                             "every image, such as Rescaling, does not count", n_random=n_random))
     expect("RandomFlip" not in kinds, tr("no flips: a mirrored 3 is no digit, an upside-down 6 is a 9"))
     for layer in steps:
         name = type(layer).__name__
@@ -111,12 +126,26 @@ def _digit_safe(answer: Any, ns: Mapping[str, Any]) -> Verdict:
         fill = getattr(layer, "fill_mode", "constant")
         expect(fill == "constant", tr("{name} fills with '{fill}': MNIST's background is black, use "
                                       "fill_mode='constant'", name=name, fill=fill))
+        fill_value = float(getattr(layer, "fill_value", 0.0) or 0.0)
+        expect(fill_value == 0, tr("{name} fills the uncovered pixels with the value {fill_value:g}: MNIST's "
+                                   "background is black, 0 (leave fill_value at its default, 0.0)", name=name,
+                                   fill_value=fill_value))
+        value_range = getattr(layer, "value_range", None)
+        if value_range is not None:
+            expect([float(v) for v in value_range] == [0.0, 1.0],
+                   tr("{name} has value_range={value_range}, but the digits' pixels lie in [0, 1]: pass "
+                      "value_range=(0, 1), or the layer scales its changes for pixels of 0-255",
+                      name=name, value_range=tuple(value_range)))
     at_inference = np.asarray(call(lambda: answer(batch, training=False), name="the pipeline (training=False)"))
     expect(at_inference.shape == batch.shape and np.array_equal(at_inference, batch),
            tr("at inference (training=False) the pipeline should leave the images unchanged"))
     in_training = np.asarray(call(lambda: answer(batch, training=True), name="the pipeline (training=True)"))
     expect(not np.array_equal(in_training, batch),
            tr("in training mode (training=True) the pipeline should change the images"))
+    expect(in_training.min() >= -1e-4 and in_training.max() <= 1 + 1e-4,
+           tr("in training mode the pipeline gives pixel values from {low:.2f} to {high:.2f}, outside the digits' "
+              "range [0, 1]: a layer with a value_range must be told (0, 1)", low=float(in_training.min()),
+              high=float(in_training.max())))
     return CORRECT
 
 
@@ -142,7 +171,7 @@ def _label_audit(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                 "least two small transformations of your own"))
     accuracy = answer["accuracy"].astype(float)
     expect(accuracy.between(0, 1).all(), tr("accuracies lie between 0 and 1"))
-    for name in ("original", "flipped left-right"):
+    for name in predicted:   # the lesson's three versions: original, flipped left-right, turned 180°
         true = float(np.mean(predicted[name] == y))
         expect(abs(float(_audit_row(answer, name)["accuracy"]) - true) <= AUDIT_TOLERANCE,
                tr("the accuracy of '{name}' should be digit_model's accuracy on that version of x_digits_test",

@@ -20,6 +20,8 @@ Methods compared (same splits, same training budget, same early stopping):
 * ``fine-tune all``: body copied from the source model, new head, everything trained (what the Chinese
   articles this course grew from call "retrain everything from the source initialisation").
 * ``frozen body``: body copied and frozen, only a new head trained (feature extraction).
+* ``frozen random body`` (``RANDOM_BODY``): the frozen body's untrained control, the body left at scratch's random
+  initialisation and frozen, only a new head trained.
 * ``two-stage``: head trained first with the body frozen, then everything at a 10x smaller
   learning rate (the body never sees the large learning rate; linear probing then fine-tuning, LP-FT,
   Kumar et al. 2022). Each stage keeps its best
@@ -33,22 +35,23 @@ from __future__ import annotations
 from .transfer_data import (NEAR_SOURCE_DIGITS, NEAR_TARGET_DIGITS, load_near_data, load_target_data, prepare,
                             split_validation, training_subset)
 from .transfer_grid import (BUDGET, NEAR_N, NEAR_PER_CLASS, NEAR_SEEDS, advanced_configs, control_configs,
-                            grid_configs, near_configs)
+                            grid_configs, near_configs, near_random_body_configs, random_body_configs)
 from .transfer_models import (SOURCE_RECIPE, attach_l2, attach_l2sp, body_layers, build, build_joint, copy_body,
                               load_or_train_source, load_source, set_body_trainable, source_accuracy, source_file,
                               source_path, source_tag, train_source)
 from .transfer_results import (choose_on_validation, complete_seeds, near_table, paired_gains, plot_accuracy_vs_n,
-                               plot_near_far, plot_sweep, rollback_report, summarise)
-from .transfer_runs import (ADVANCED_METHODS, CODE_VERSION, METHODS, RunConfig, cached_run, config_key,
+                               plot_near_far, plot_sweep, random_body_gains, rollback_report, summarise)
+from .transfer_runs import (ADVANCED_METHODS, CODE_VERSION, METHODS, RANDOM_BODY, RunConfig, cached_run, config_key,
                             keep_best_weights, predict_loss_accuracy, run_one, trainer_tag)
 
 __all__ = [
     "ADVANCED_METHODS", "BUDGET", "CODE_VERSION", "METHODS", "NEAR_N", "NEAR_PER_CLASS", "NEAR_SEEDS",
-    "NEAR_SOURCE_DIGITS", "NEAR_TARGET_DIGITS", "SOURCE_RECIPE", "RunConfig", "advanced_configs", "attach_l2",
+    "NEAR_SOURCE_DIGITS", "NEAR_TARGET_DIGITS", "RANDOM_BODY", "SOURCE_RECIPE", "RunConfig", "advanced_configs", "attach_l2",
     "attach_l2sp", "body_layers", "build", "build_joint", "cached_run", "choose_on_validation", "complete_seeds",
     "config_key", "control_configs", "copy_body", "grid_configs", "keep_best_weights", "load_near_data",
-    "load_or_train_source", "load_source", "load_target_data", "near_configs", "near_table", "paired_gains",
-    "plot_accuracy_vs_n", "plot_near_far", "plot_sweep", "predict_loss_accuracy", "prepare", "rollback_report",
+    "load_or_train_source", "load_source", "load_target_data", "near_configs", "near_random_body_configs",
+    "near_table", "paired_gains", "plot_accuracy_vs_n", "plot_near_far", "plot_sweep", "predict_loss_accuracy",
+    "prepare", "random_body_configs", "random_body_gains", "rollback_report",
     "run_one", "set_body_trainable", "source_accuracy", "source_file", "source_path", "source_tag",
     "split_validation", "summarise", "train_source", "trainer_tag", "training_subset",
 ]

@@ -7,6 +7,9 @@ and writes ``docs/results/05_transfer_*.csv``; this module's own command runs th
     python -m course_utils.lessons.transfer_grid near --seeds 0 1 2 3 4 --csv docs/results/05_transfer_near.csv
     python -m course_utils.lessons.transfer_grid table --csv docs/results/05_transfer_near.csv
 
+and its untrained control, the frozen body with random weights (``--methods "frozen random body"``, into
+``docs/results/05_transfer_near_random_body.csv``).
+
 The lesson keeps only the rows whose key matches a configuration here, so a changed budget or
 recipe hides old rows instead of showing them.
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 from .. import config
 from .transfer_data import NEAR_SOURCE_DIGITS
 from .transfer_models import load_source, source_tag
-from .transfer_runs import METHODS, RunConfig
+from .transfer_runs import METHODS, RANDOM_BODY, RunConfig
 
 N_GRID = (100, 300, 1000, 3000, 10000, 55000)
 SEEDS = (0, 1, 2)
@@ -75,6 +78,20 @@ def control_configs(model: str, ns=CONTROL_N, seeds=SEEDS, methods=CONTROL_METHO
     return grid_configs(model, ns, seeds, methods, max_epochs=CONTROL_MAX_EPOCHS)
 
 
+def random_body_configs(model: str, ns=N_GRID, seeds=SEEDS) -> list[RunConfig]:
+    """The untrained control of the far grid's frozen body: :data:`RANDOM_BODY` in every grid cell.
+
+    Its rows pair with the grid's scratch and frozen-body rows of the same seed (same subset, same head
+    initialisation); the random body copies no weights, so the source model does not enter them.
+    """
+    return grid_configs(model, ns, seeds, methods=(RANDOM_BODY,))
+
+
+def near_random_body_configs(model: str = "mlp", ns=NEAR_N, seeds=NEAR_SEEDS) -> list[RunConfig]:
+    """The untrained control of the near control's frozen body (pairs with its rows by seed, as above)."""
+    return near_configs(model, ns, seeds, methods=(RANDOM_BODY,))
+
+
 # The recorded advanced sweeps: plain L2 beside L2-SP was run for the MLP only (the CNN's runs did not fit the CPU
 # time of the session that added it).
 ADVANCED_SWEEPS = {"mlp": ("l2-sp", "l2", "joint"), "cnn": ("l2-sp", "joint")}
@@ -116,11 +133,14 @@ def run_near(model: str, ns, seeds, methods, csv: Path) -> None:
     from .transfer_data import load_near_data
     from .transfer_runs import cached_run
 
-    source, origin = load_source(model, digits=NEAR_SOURCE_DIGITS)
-    print(origin, flush=True)
-    data = load_near_data(model, val_size=BUDGET["val_size"])
     cfgs = near_configs(model, ns, seeds, methods)
-    print(f"{len(cfgs)} configs -> {csv} (source weights {weights_fingerprint(source)})", flush=True)
+    source, weights = None, "not needed"   # scratch and the random body copy no weights
+    if any(c.method not in ("scratch", RANDOM_BODY) for c in cfgs):
+        source, origin = load_source(model, digits=NEAR_SOURCE_DIGITS)
+        print(origin, flush=True)
+        weights = weights_fingerprint(source)
+    data = load_near_data(model, val_size=BUDGET["val_size"])
+    print(f"{len(cfgs)} configs -> {csv} (source weights {weights})", flush=True)
     for cfg in cfgs:
         cached_run(cfg, data, source, csv)
 
@@ -129,9 +149,11 @@ def near_markdown(csvs) -> str:
     """Markdown tables of the near control: mean ± sd, paired gains over scratch with t intervals, epochs."""
     import pandas as pd
 
-    from .transfer_results import near_table, paired_gains, summarise
+    from .transfer_results import complete_seeds, near_table, paired_gains, random_body_markdown, summarise
+    from .transfer_runs import config_key
 
-    runs = near_table(pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True))
+    everything = pd.concat([pd.read_csv(path) for path in csvs], ignore_index=True)
+    runs = near_table(everything)
     lines = []
     for kind, part in runs.groupby("model"):
         stats = summarise(part)
@@ -157,6 +179,11 @@ def near_markdown(csvs) -> str:
                   f"({BUDGET['max_epochs']} = the cap)", "", "| N (per class) | " + " | ".join(METHODS) + " |",
                   "|---" * 5 + "|"]
         lines += [f"| {n} ({n // 5}) | " + " | ".join(row) + " |" for n, row in wide.iterrows()]
+    random_keys = {config_key(c) for c in near_random_body_configs()}
+    random_rows = everything[everything["key"].isin(random_keys)].drop_duplicates("key")
+    if len(random_rows):   # the frozen body's untrained control, given as a further file
+        control = complete_seeds(pd.concat([runs[runs["method"].isin(["scratch", "frozen body"])], random_rows]))
+        lines += [""] + random_body_markdown(control, "near target (digits 0-4 → 5-9)")
     return "\n".join(lines)
 
 

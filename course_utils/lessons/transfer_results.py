@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import stats
 from ..plots import METHOD_COLORS
-from .transfer_runs import METHODS, config_key
+from .transfer_runs import METHODS, RANDOM_BODY, config_key
 
 SEED_KEY = ["model", "n_train", "seed"]
 COLORS = {**METHOD_COLORS, "l2": "#8c564b"}   # plain L2 has no course-wide colour
@@ -57,6 +57,51 @@ def paired_gains(table, baseline: str = "scratch", level: float = stats.LEVEL):
     """
     return stats.paired_table(table, "method", "test_accuracy", pair_col="seed", baseline=baseline,
                               by=("model", "n_train"), level=level)
+
+
+def random_body_gains(runs, level: float = stats.LEVEL):
+    """The frozen body's untrained control, paired by seed: what the source's features are worth, what freezing costs.
+
+    Args:
+        runs: scratch, frozen-body and :data:`~course_utils.lessons.transfer_runs.RANDOM_BODY` rows of the same seeds.
+
+    Returns:
+        One row per (model, n_train, comparison), columns as in :func:`paired_gains`: ``"features"`` is the frozen
+        body minus the frozen random body (below 0, the source's features did worse than random ones: negative
+        transfer measured against an untrained control); ``"freezing"`` is the frozen random body minus scratch
+        (what training only a head on an untrained body costs).
+    """
+    import pandas as pd
+
+    features = paired_gains(runs, baseline=RANDOM_BODY, level=level)
+    freezing = paired_gains(runs, level=level)
+    return pd.concat([features[features["method"] == "frozen body"].assign(comparison="features"),
+                      freezing[freezing["method"] == RANDOM_BODY].assign(comparison="freezing")],
+                     ignore_index=True).sort_values(["model", "n_train", "comparison"], ignore_index=True)
+
+
+def random_body_markdown(runs, target: str) -> list[str]:
+    """Markdown lines: the frozen body's untrained control (:func:`random_body_gains`), one table per model.
+
+    Args:
+        runs: scratch, frozen-body and random-body rows (complete seeds), one target.
+        target: how the tables name the target, e.g. ``"far target"``.
+    """
+    gains = random_body_gains(runs)
+    lines = []
+    for kind, part in gains.groupby("model"):
+        lines += [f"**{kind.upper()}, {target}: the untrained control** (paired by seed, mean [95 % t interval] "
+                  "(seeds), percentage points): frozen body minus frozen random body (*features*: what the source's "
+                  "weights give a head trained alone) and frozen random body minus scratch (*freezing*: what training "
+                  "only a head costs)", "", "| N | features | freezing |", "|---|---|---|"]
+        for n, rows in part.groupby("n_train"):
+            cells = {r["comparison"]: (f"{100 * r['gain']:+.1f} [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}] "
+                                       f"({r['seeds']})") for _, r in rows.iterrows()}
+            lines.append(f"| {n} | {cells.get('features', '')} | {cells.get('freezing', '')} |")
+        excluded = int(((part["low"] > 0) | (part["high"] < 0)).sum())
+        lines += ["", f"{excluded} of {len(part)} intervals exclude 0; chance alone would put about "
+                      f"{stats.expected_false_exclusions(len(part)):.1f} there.", ""]
+    return lines
 
 
 def choose_on_validation(runs, reference: str = "fine-tune all", level: float = stats.LEVEL,
@@ -123,7 +168,7 @@ def plot_accuracy_vs_n(table, model: str, methods=METHODS, ax=None, title: str |
                         alpha=0.2)
     ax.set_xscale("log")
     ax.set(title=title or f"{model.upper()}: Fashion-MNIST test accuracy vs training-set size",
-           xlabel="target training-set size N (images, log scale)", ylabel="test accuracy")
+           xlabel="target training-set size N (images, log scale)", ylabel="test accuracy (fraction)")
     ax.legend(title="band: ± 1 sd over seeds (no band where a point rests on one seed)", loc="upper center",
               bbox_to_anchor=(0.5, -0.2), ncol=len(methods), fontsize="small", title_fontsize="small")
     return ax

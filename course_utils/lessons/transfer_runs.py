@@ -21,6 +21,10 @@ from .transfer_models import attach_l2, attach_l2sp, build, build_joint, copy_bo
 CODE_VERSION = 1  # bump when the training recipe below changes: it invalidates every cached result
 METHODS = ("scratch", "fine-tune all", "frozen body", "two-stage")
 ADVANCED_METHODS = ("l2-sp", "l2", "joint")
+# The untrained control of the frozen body: the same model, head, budget and early stopping, but the body keeps the
+# random initialisation scratch starts from on that seed (no source weights copied), frozen. Frozen body minus this
+# is what the source's features are worth when only a head is trained; this minus scratch is what freezing costs.
+RANDOM_BODY = "frozen random body"
 
 
 @dataclass
@@ -152,7 +156,7 @@ def _train_l2(model, cfg, x, y, val, **_) -> dict:
 
 
 def _train_frozen_body(model, cfg, x, y, val, **_) -> dict:
-    """``frozen body``: only the new head is trained."""
+    """``frozen body`` (and :data:`RANDOM_BODY`, on an uncopied body): only the new head is trained."""
     set_body_trainable(model, False)
     return _train_everything(model, cfg, x, y, val)
 
@@ -190,7 +194,8 @@ def _train_joint(model, cfg, x, y, val, source, data, rng, **_) -> dict:
 
 
 TRAINERS = {"scratch": _train_everything, "fine-tune all": _train_everything, "frozen body": _train_frozen_body,
-            "two-stage": _train_two_stage, "l2-sp": _train_l2sp, "l2": _train_l2, "joint": _train_joint}
+            "two-stage": _train_two_stage, "l2-sp": _train_l2sp, "l2": _train_l2, "joint": _train_joint,
+            RANDOM_BODY: _train_frozen_body}
 
 
 # ---------------------------------------------------------------- one run, cached
@@ -200,7 +205,7 @@ def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
     Args:
         data: from :func:`course_utils.lessons.transfer_data.load_target_data` (``x_train, y_train``,
             ``pool, val`` indices, ``x_test, y_test``; for ``joint`` also ``x_source, y_source``).
-        source: the source model (None only for ``scratch``).
+        source: the source model (None only for ``scratch`` and :data:`RANDOM_BODY`, which copy nothing).
         trainer: a function with the signature of the ``_train_*`` functions above that replaces the
             method's own (lesson 5 passes the two-stage recipe it writes out); None uses ``TRAINERS``.
 
@@ -211,7 +216,7 @@ def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
     import keras
 
     if cfg.method not in TRAINERS:
-        raise ValueError(f"Unknown method {cfg.method!r}; use one of {METHODS + ADVANCED_METHODS}.")
+        raise ValueError(f"Unknown method {cfg.method!r}; use one of {METHODS + ADVANCED_METHODS + (RANDOM_BODY,)}.")
     if data.get("target", cfg.target) != cfg.target:
         raise ValueError(f"The config's target is {cfg.target!r} but the data is {data['target']!r}: load the "
                          "data with transfer.load_near_data for 'near', transfer.load_target_data for 'fashion'.")
@@ -221,7 +226,7 @@ def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
     rep = idx[_repeat(len(idx), cfg, rng)]
     val = data["x_train"][data["val"]], data["y_train"][data["val"]]
     model = build(cfg.model, name="target", classes=len(data.get("class_names", range(10))))
-    if cfg.method != "scratch":
+    if cfg.method not in ("scratch", RANDOM_BODY):   # the random body keeps scratch's initialisation of this seed
         copy_body(source, model)
     start = time.perf_counter()
     facts = (trainer or TRAINERS[cfg.method])(model, cfg, data["x_train"][rep], data["y_train"][rep], val,
@@ -233,12 +238,20 @@ def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
             "epochs": facts.pop("epochs"), "seconds": round(seconds, 2), **facts}
 
 
-def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = True, trainer=None) -> dict:
+REPORTED = {"test_accuracy": "test accuracy", "val_accuracy": "validation accuracy"}
+
+
+def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = True, trainer=None,
+               report: str = "test_accuracy") -> dict:
     """Return the cached row for ``cfg`` from the CSV at ``path``, or run it and add the row.
 
     With a ``trainer`` (see :func:`run_one`) its :func:`trainer_tag` is added to ``cfg.source``, so
-    the row's key changes whenever the trainer's code does.
+    the row's key changes whenever the trainer's code does. ``verbose`` prints one line per new run with
+    the accuracy named by ``report`` (``"val_accuracy"`` for a sweep whose setting is chosen on validation
+    data, so the test accuracy of settings not chosen is never shown).
     """
+    if report not in REPORTED:
+        raise ValueError(f"report={report!r}: use one of {sorted(REPORTED)}")
     import pandas as pd
 
     if trainer is not None:
@@ -257,7 +270,7 @@ def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = T
         table.to_csv(tmp, index=False)
     if verbose:
         print(f"{cfg.model:>3} {cfg.method:<14} N={cfg.n_train:<6} seed={cfg.seed} "
-              f"λ={cfg.l2sp_lambda:g} α={cfg.joint_alpha:g}: test accuracy {row['test_accuracy']:.3f} "
+              f"λ={cfg.l2sp_lambda:g} α={cfg.joint_alpha:g}: {REPORTED[report]} {row[report]:.3f} "
               f"({row['epochs']} epochs, {row['seconds']:.0f} s)", flush=True)
     return dict(row, cached=False)
 

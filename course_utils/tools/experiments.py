@@ -12,6 +12,11 @@ Examples (from the course checkout)::
     python -m course_utils.tools.experiments control --model mlp --csv docs/results/05_transfer_budget.csv
     python -m course_utils.tools.experiments table --csv docs/results/05_transfer_grid*.csv
 
+The frozen body's untrained control (a frozen body left at its random initialisation) runs through ``grid`` with
+``--methods "frozen random body"`` into ``docs/results/05_transfer_random_body.csv`` (and through ``control`` with
+the same option, for the budget control's cells); give ``table`` that file beside the grid's files (or beside the
+budget control's file) and it adds the control's tables.
+
 The near-domain control (MNIST digits 0-4 -> 5-9) has its own command, in the module that defines it::
 
     python -m course_utils.lessons.transfer_grid near --seeds 0 1 2 3 4 --csv docs/results/05_transfer_near.csv
@@ -37,8 +42,9 @@ from ..caching import weights_fingerprint
 from ..lessons.transfer_data import load_target_data
 from ..lessons.transfer_grid import (ALPHAS, CONTROL_METHODS, CONTROL_N, LAMBDAS, N_GRID, SEEDS, advanced_configs,
                                      control_configs, grid_configs, grid_source_model, source_tag)
-from ..lessons.transfer_results import choose_on_validation, complete_seeds, paired_gains, summarise
-from ..lessons.transfer_runs import ADVANCED_METHODS, METHODS, cached_run
+from ..lessons.transfer_results import (choose_on_validation, complete_seeds, paired_gains, random_body_markdown,
+                                        summarise)
+from ..lessons.transfer_runs import ADVANCED_METHODS, METHODS, RANDOM_BODY, cached_run, config_key
 
 DEFAULT_CSV = (config.repo_root() or Path.cwd()) / "docs" / "results" / "05_transfer_grid.csv"  # not cwd-relative
 
@@ -46,10 +52,11 @@ DEFAULT_CSV = (config.repo_root() or Path.cwd()) / "docs" / "results" / "05_tran
 def run_configs(cfgs: list, csv: Path) -> None:
     """Run every config not yet in ``csv`` (cached ones are skipped)."""
     kind = cfgs[0].model
-    source = grid_source_model(kind)
+    needs_source = any(c.method not in ("scratch", RANDOM_BODY) for c in cfgs)   # those two copy no weights
+    source = grid_source_model(kind) if needs_source else None
     data = load_target_data(kind, val_size=cfgs[0].val_size, with_source=any(c.method == "joint" for c in cfgs))
-    print(f"source {source_tag(kind)} weights {weights_fingerprint(source)}; {len(cfgs)} configs -> {csv}",
-          flush=True)
+    weights = weights_fingerprint(source) if needs_source else "not needed"
+    print(f"source {source_tag(kind)} weights {weights}; {len(cfgs)} configs -> {csv}", flush=True)
     for cfg in cfgs:
         cached_run(cfg, data, source, csv)
 
@@ -76,7 +83,24 @@ def markdown_table(csvs, model: str | None = None) -> str:
         lines += paired_lines(table[table["model"] == kind], kind)
         if "epochs" in table.columns:
             lines += epochs_lines(table[table["model"] == kind], kind, int(table["max_epochs"].max()))
-    return "\n".join(lines + advanced_lines(everything) + selection_lines(everything))
+    return "\n".join(lines + advanced_lines(everything) + selection_lines(everything) + random_body_lines(everything))
+
+
+def random_body_lines(everything) -> list[str]:
+    """Markdown rows of the frozen body's untrained control, when the files hold its rows beside the grid's.
+
+    One set of tables per epoch cap of the control's rows (the grid's 15; 50 pairs with the budget control's file).
+    """
+    control = everything[everything["method"] == RANDOM_BODY]
+    lines = []
+    for cap in sorted(control["max_epochs"].unique()):
+        kinds = sorted(control.loc[control["max_epochs"] == cap, "model"].unique())
+        keys = {config_key(c) for kind in kinds
+                for c in grid_configs(kind, methods=("scratch", "frozen body", RANDOM_BODY), max_epochs=int(cap))}
+        runs = complete_seeds(everything[everything["key"].isin(keys)])
+        if runs["method"].eq(RANDOM_BODY).any() and runs["method"].eq("frozen body").any():
+            lines += random_body_markdown(runs, f"far target (Fashion-MNIST), cap {int(cap)} epochs")
+    return lines
 
 
 def epochs_lines(table, kind: str, cap: int) -> list[str]:
