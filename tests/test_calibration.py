@@ -114,3 +114,37 @@ def test_the_best_epoch_check_fails_when_the_weights_were_not_restored(monkeypat
     with pytest.raises(checks.CheckFailed):
         ns["check_best_epoch_kept"]("not restored", _Model(0.45), _History(losses))
     assert ns["check_best_epoch_kept"]("best is last", _Model(0.2), _History([0.5, 0.3, 0.2])) == 3
+
+
+def test_the_best_epoch_check_can_fail_on_a_near_tie_and_says_when_it_cannot_tell(monkeypatch, capsys):
+    """Best and last losses 1e-3 apart (relative) are told apart; 2e-6 apart, the check says it cannot tell."""
+    from course_utils import checks, i18n
+
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    ns = _functions(_cell("def check_best_epoch_kept"), checks=checks, i18n=i18n, keras=None,
+                    x_val=np.zeros((4, 28, 28)), y_val=np.zeros(4), PATIENCE=3)
+    close = [0.05, 0.0334, 0.03343]                     # printed to 4 decimals, both read 0.0334
+    assert ns["check_best_epoch_kept"]("restored", _Model(0.0334 * (1 + 3e-7)), _History(close)) == 2
+    with pytest.raises(checks.CheckFailed):
+        ns["check_best_epoch_kept"]("not restored", _Model(0.03343), _History(close))
+    capsys.readouterr()
+    tie = [0.05, 0.0334, 0.0334 * (1 + 2e-6)]
+    assert ns["check_best_epoch_kept"]("tie", _Model(tie[-1]), _History(tie)) == 2
+    assert "too close to tell apart" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("build, shape", [("build_mnist_mlp", (28, 28)), ("build_mnist_cnn", (28, 28, 1))])
+def test_evaluating_again_reproduces_the_recorded_validation_loss(build, shape):
+    """The float noise lesson 4's best-epoch check allows for: under 1e-6 of the loss (the check allows 1e-5)."""
+    import keras
+
+    from course_utils import models
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((700, *shape)).astype("float32"), rng.integers(0, 10, 700)
+    model = getattr(models, build)()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(x[:400], y[:400], validation_data=(x[400:], y[400:]), epochs=2, batch_size=128, verbose=0)
+    now = model.evaluate(x[400:], y[400:], verbose=0)      # default batch size 32, as in the lesson's check
+    assert now == pytest.approx(history.history["val_loss"][-1], rel=1e-6, abs=0)
