@@ -29,7 +29,7 @@ COURSE_DATA = os.environ.get("COURSE_HUB_DATA", "/srv/course-data")
 # Per learner, from the measured sizing (docs/instructor.md; `python -m course_utils.tools.hub plan --lesson 7`):
 # the largest kernel peak (lesson 7, full profile) plus the learner's Jupyter server, 10 % margin, rounded up to
 # half a GiB. The guarantee equals the limit, so a Kubernetes node only takes the learners it can hold when all
-# run lesson 7; lower it to pack more learners when lesson 7 is staggered (lessons 0-2 peak below 1 GiB).
+# run lesson 7; lower it to pack more learners when lesson 7 is staggered (lessons 0-2 peak at about 1 GiB).
 # One core per learner keeps a class predictable: a lesson then takes about its CPU time in wall-clock time.
 MEM_LIMIT = "6G"
 MEM_GUARANTEE = "6G"
