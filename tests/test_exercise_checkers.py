@@ -281,6 +281,29 @@ def backward_plain(params, X, y):
 """, "backward_plain")
 
 
+def _array_copied_numerical_1_1(ns, solved):
+    """Finite differences in plain NumPy on np.array copies of X and the weights: np.array drops the check's counting
+    subclass, so no count sees them; the gradients' precision (1e-10 at best, not rounding's 1e-16) gives them away."""
+    return _in_lesson(ns, """
+def backward_array_copies(params, X, y):
+    mine, X = {k: np.array(v, dtype=float) for k, v in params.items()}, np.array(X, dtype=float)
+    def loss(p):
+        Z = np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+        Z = Z - Z.max(axis=1, keepdims=True)
+        return -(Z - np.log(np.exp(Z).sum(axis=1, keepdims=True)))[np.arange(len(y)), y].mean()
+    grads = {}
+    for name, value in mine.items():
+        grads[name] = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            old = value[i]
+            value[i] = old + 1e-5; plus = loss(mine)
+            value[i] = old - 1e-5; minus = loss(mine)
+            value[i] = old
+            grads[name][i] = (plus - minus) / 2e-5
+    return grads
+""", "backward_array_copies")
+
+
 def _missing_key_1_1(ns, solved):
     def backward_relu(params, X, y):
         grads = solved(params, X, y)
@@ -334,6 +357,30 @@ def _validation_flowers_transfer(ns, solved):
         X = np.concatenate([ns["X_train_s"], ns["X_val_s"]])
         y = np.concatenate([ns["y_train"], ns["y_val"]])
         model.fit(ns["make_ds"](X[y > 0], y[y > 0] - 1, shuffle=True), epochs=ns["EPOCHS"], shuffle=False, verbose=0)
+        return model
+    return transfer
+
+
+def _swapped_labels_transfer(ns, solved):
+    def transfer(body):   # versicolor 1, virginica 0: trains well, predicts the other species
+        body.trainable = False
+        model = ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax")])
+        model.compile(optimizer=ns["keras"].optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+        pair = ns["y_train"] > 0
+        model.fit(ns["make_ds"](ns["X_train_s"][pair], 2 - ns["y_train"][pair], shuffle=True), epochs=ns["EPOCHS"],
+                  shuffle=False, verbose=0)
+        return model
+    return transfer
+
+
+def _stalled_transfer(ns, solved):
+    def transfer(body):   # the right flowers and labels, but a head that never moves: a constant 50/50 answer
+        body.trainable = False
+        model = ns["keras"].Sequential([body, ns["keras"].layers.Dense(2, activation="softmax",
+                                                                       kernel_initializer="zeros")])
+        model.compile(optimizer=ns["keras"].optimizers.Adam(learning_rate=0.0), loss="sparse_categorical_crossentropy")
+        pair = ns["y_train"] > 0
+        model.fit(ns["make_ds"](ns["X_train_s"][pair], ns["y_train"][pair] - 1), epochs=1, shuffle=False, verbose=0)
         return model
     return transfer
 
@@ -562,7 +609,7 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        lambda ns, s: s.assign(**{"train images": s["train images"] + 0.5}),
                        lambda ns, s: s.drop(columns="classes"), lambda ns, s: s.T]),
     "1.1": (lesson_1, [_numerical_1_1, _copied_numerical_1_1, _plain_numpy_numerical_1_1, lambda ns, s: ns["backward"],
-                       _missing_key_1_1]),
+                       _missing_key_1_1, _array_copied_numerical_1_1]),
     "1.2": (lesson_1, [lambda ns, s: (s[0], 0.04), lambda ns, s: 0.076,
                        lambda ns, s: (lambda lam, beta: 2 / lam, s[1]),
                        lambda ns, s: (lambda lam, beta: 2 * (1 + beta) / 50, s[1]),
@@ -723,6 +770,61 @@ def test_4_4_passes_without_the_reshape_and_names_the_missing_scaling(tmp_path_f
     assert unscaled.verdict == "not quite" and "0 to 255" in unscaled.message, unscaled.message
     ignored = exercises.evaluate("4.4", _lesson_x_test_4_4(ns), ns)
     assert ignored.verdict == "not quite" and "it is given" in ignored.message, ignored.message
+
+
+def test_1_1_catches_finite_differences_the_counts_cannot_see(tmp_path_factory, monkeypatch):
+    """np.array copies hide finite differences from the counts; the comparison with the exact gradients names them."""
+    ns = _state("1.1", tmp_path_factory, monkeypatch)
+    verdict = exercises.evaluate("1.1", _array_copied_numerical_1_1(ns, None), ns)
+    assert verdict.verdict == "not quite" and "finite differences" in verdict.message, verdict.message
+    assert "exact" in verdict.message, verdict.message
+
+
+def test_1_3_a_wrong_loss_names_how_the_network_should_be_trained(tmp_path_factory, monkeypatch):
+    """A row whose accuracy matches but whose loss does not (a differently trained network can score the same) is
+    told how the check trains it, not only that the loss is off."""
+    ns = _state("1.3", tmp_path_factory, monkeypatch)
+    exec(solutions.solution_code("1.3", 1), ns)
+    plt.close("all")
+    solved = ns["answer_1_3"]
+    verdict = exercises.evaluate("1.3", solved.assign(**{"final loss": solved["final loss"] * 1.1}), ns)
+    assert verdict.verdict == "not quite", verdict.message
+    assert "default_rng(42)" in verdict.message and "TRAIN_STEPS" in verdict.message, verdict.message
+
+
+def test_2_1_tells_wrong_scalers_apart_on_a_confident_model(tmp_path_factory, monkeypatch):
+    """A confident model (the head's weights tripled) saturates its softmax: a scaler fitted on the development or on
+    all flowers then moves every probability by less than 1e-4, yet its log-probabilities by more than 0.1. The check
+    compares log-probabilities, so both are "not quite", each with its own reason, and the right answer passes."""
+    from sklearn.preprocessing import StandardScaler
+
+    ns = dict(_state("2.1", tmp_path_factory, monkeypatch))
+    keras = ns["keras"]
+    sharp = keras.models.clone_model(ns["model"])
+    sharp.set_weights(ns["model"].get_weights())
+    kernel, bias = sharp.get_layer("head").get_weights()
+    sharp.get_layer("head").set_weights([3 * kernel, 3 * bias])
+    ns["model"] = sharp
+    probabilities = lambda scaler: sharp(scaler.transform(NEW_FLOWERS).astype("float32")).numpy()  # noqa: E731
+    right = probabilities(ns["scaler"])
+    assert exercises.evaluate("2.1", right, ns).verdict == "correct"
+    assert exercises.evaluate("2.1", sharp.predict(ns["scaler"].transform(NEW_FLOWERS), verbose=0), ns).verdict == "correct"
+    for rows, reason in ((ns["X_rest"], "development flowers"), (ns["iris"].X, "all 150 flowers")):
+        wrong = probabilities(StandardScaler().fit(rows))
+        assert np.abs(wrong - right).max() < 1e-4                 # within the old check's atol
+        verdict = exercises.evaluate("2.1", wrong, ns)
+        assert verdict.verdict == "not quite" and reason in verdict.message, verdict.message
+
+
+def test_2_3_tells_swapped_labels_from_an_under_trained_head(tmp_path_factory, monkeypatch):
+    """A low score after training on the right rows is either swapped labels (below a constant guess) or a head that
+    learned too little (the task's rate and epochs): the feedback names which, not the rows the learner already used."""
+    ns = _state("2.3", tmp_path_factory, monkeypatch)
+    swapped = exercises.evaluate("2.3", _swapped_labels_transfer(ns, None), ns)
+    assert swapped.verdict == "not quite" and "swapped" in swapped.message, swapped.message
+    stalled = exercises.evaluate("2.3", _stalled_transfer(ns, None), ns)
+    assert stalled.verdict == "not quite" and "under-trained" in stalled.message, stalled.message
+    assert "0.05" in stalled.message, stalled.message
 
 
 def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory, monkeypatch):

@@ -95,6 +95,16 @@ def test_plot_lr_sweep_draws_diverged_runs_as_crosses_and_circles_the_chosen_rat
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning rate"
 
 
+def test_plot_lr_sweep_draws_the_crosses_above_every_finite_distance():
+    """A finite distance as large as the default row of crosses (RMSprop ends 56 away on Rosenbrock) must not be read
+    as a cross: the rows move above the largest finite value, and a dashed line separates them."""
+    ax = plot_lr_sweep(BOWL, [0.1, 1.0, 10.0], {"a": [1.0, 56.0, np.inf], "b": [np.inf, 15.0, 28.0]})
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x" and len(line.get_xdata())]
+    assert len(crosses) == 2 and min(float(np.min(c.get_ydata())) for c in crosses) > 56
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and 56 < float(dashed[0].get_ydata()[0]) < min(float(np.min(c.get_ydata())) for c in crosses)
+
+
 @pytest.mark.parametrize("distances, expected", [
     ([0.5, 0.001, 0.002, 3.0], (0.2, 0.4)),
     ([0.001, 0.5, 0.001, 0.001], (0.4, 0.8)),        # the longer run wins, not the first

@@ -10,6 +10,8 @@ from ..i18n import tr
 from .core import CORRECT, NotQuite, Verdict, call, correct, exercise, expect, is_number, lesson_value, prediction_note
 
 GRAD_TOLERANCE = 1e-5      # largest relative error accepted against the numerical gradient
+EXACT_TOLERANCE = 1e-12    # largest error against the exact gradient, relative to each array's largest entry:
+                           # float64 backpropagation is exact to rounding (~1e-16), finite differences are not (>= 1e-10)
 RATE_TOLERANCE = 0.04      # relative tolerance on momentum's largest stable learning rate
 WIDTH_COLUMNS = ("hidden units", "test accuracy", "final loss")
 ROUNDING = 6e-4          # exercise 1.3: values rounded to 3 decimals still match the retrained network
@@ -25,6 +27,25 @@ def relu_network_loss(params: Mapping[str, np.ndarray], X: np.ndarray, y: np.nda
     Z = Z - Z.max(axis=1, keepdims=True)
     log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
     return float(-log_p[np.arange(len(y)), y].mean())
+
+
+def relu_network_gradients(params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict:
+    """The exact gradients of :func:`relu_network_loss` (backpropagation in float64), to compare a learner's with."""
+    A = X @ params["W1"] + params["b1"]
+    H = np.maximum(0.0, A)
+    Z = H @ params["W2"] + params["b2"]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    d2 = P.copy()
+    d2[np.arange(len(y)), y] -= 1
+    d2 /= len(y)
+    d1 = (d2 @ params["W2"].T) * (A > 0)
+    return {"W1": X.T @ d1, "b1": d1.sum(axis=0), "W2": H.T @ d2, "b2": d2.sum(axis=0)}
+
+
+def scaled_error(a: np.ndarray, exact: np.ndarray) -> float:
+    """Largest |a - exact| relative to the largest |exact| of the array (rounding noise is ~1e-16 on this scale)."""
+    return float(np.abs(a - exact).max() / max(float(np.abs(exact).max()), 1e-12))
 
 
 def numerical_gradients(loss, params: dict, eps: float = 1e-6) -> dict:
@@ -53,7 +74,9 @@ class Tracked(np.ndarray):
 
     Views (``X.T``, ``X[rows]``) and ``.copy()`` keep counting for the same name. Backpropagation uses X and each
     weight array a few times; finite differences use them in every one of their two evaluations per weight, however
-    the loss is written. (``np.asarray(X)`` returns an uncounted view: the check cannot see through that.)
+    the loss is written. (``np.asarray(X)`` returns an uncounted view and ``np.array(X)`` an uncounted copy: the
+    counts cannot see through those, so exercise 1.1 also compares the gradients with exact ones to rounding
+    precision, which finite differences do not reach.)
     """
 
     def __new__(cls, value, name: str, uses: dict):
@@ -141,7 +164,8 @@ def evaluations_during(answer, args) -> tuple[Any, int]:
           recipe="Recompute the forward pass but keep the pre-activation A = XW₁ + b₁ as well as H = ReLU(A). The "
                  "output-layer gradient is unchanged. In the hidden layer, replace tanh's factor (1 - H²) by ReLU's "
                  "derivative: 1 where A is positive, 0 elsewhere (a boolean mask). The four gradients follow as in "
-                 "backward(). One forward pass, no finite differences: the check counts them.")
+                 "backward(). One forward pass, no finite differences: the check counts the network evaluations and "
+                 "compares your gradients with exact ones to rounding precision, which finite differences do not reach.")
 def _relu_backprop(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     init_params = lesson_value(ns, "init_params")
     expect(callable(answer), tr("answer_1_1 should be your function backward_relu(params, X, y)"))
@@ -176,6 +200,14 @@ def _relu_backprop(answer: Any, ns: Mapping[str, Any]) -> Verdict:
         expect(error < GRAD_TOLERANCE, tr("the gradient for {name} differs from the numerical gradient (relative "
                                           "error {error:.1e}); check the hidden layer's derivative", name=name,
                                           error=error))
+    exact = relu_network_gradients(params, X, y)
+    for name in params:
+        error = scaled_error(np.asarray(grads[name], dtype=float), exact[name])
+        expect(error <= EXACT_TOLERANCE,
+               tr("the gradient for {name} agrees with the exact one only to {error:.0e} of its largest entry: "
+                  "backpropagation in float64 is exact to rounding (about 1e-16), while finite differences (or "
+                  "float32 arithmetic) leave errors of 1e-10 or more. Compute the gradient with the chain rule, in "
+                  "float64", name=name, error=error))
     return CORRECT
 
 
@@ -269,6 +301,8 @@ def _width_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                   "trained as the exercise says (seed 42, TRAIN_STEPS steps): the check retrains every row",
                   width=width, accuracy=accuracy))
         expect(abs(loss - want_loss) <= ROUNDING * max(1.0, abs(want_loss)),
-               tr("the {width}-unit row's final loss ({loss:.4g}) is not the last training loss of that network",
-                  width=width, loss=loss))
+               tr("the {width}-unit row's final loss ({loss:.4g}) is not the last training loss of the network "
+                  "trained as the exercise says (init_params with np.random.default_rng(42), TRAIN_STEPS steps of "
+                  "train): the check retrains every row. A matching test accuracy does not show the network is the "
+                  "right one: networks trained differently can score the same", width=width, loss=loss))
     return CORRECT

@@ -206,9 +206,10 @@ def plot_lr_sweep(surface: Surface, rates: Sequence[float], distances: Mapping[s
         surface: the surface swept (for the title).
         rates: the learning rates tried, increasing.
         distances: optimiser name -> final distance at each rate; ``inf`` marks a run that diverged,
-            drawn as a cross above ``ceiling``, one row of crosses per optimiser.
+            drawn as a cross, one row of crosses per optimiser, above a dashed line and above every finite distance.
         best: optimiser name -> the rate chosen for the race, circled (optional).
         floor: distances below it are drawn at it (a log axis has no zero).
+        ceiling: the lowest row of crosses; raised to 4 times the largest finite distance if that is higher.
 
     Returns:
         The Axes.
@@ -217,6 +218,11 @@ def plot_lr_sweep(surface: Surface, rates: Sequence[float], distances: Mapping[s
 
     ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
     rates = np.asarray(rates, dtype=float)
+    everything = np.concatenate([np.asarray(values, dtype=float).ravel() for values in distances.values()] or [[]])
+    finite = everything[np.isfinite(everything)]
+    ceiling = max(ceiling, 4 * float(finite.max(initial=floor)))   # no cross among the distances
+    if not np.isfinite(everything).all():
+        ax.axhline(ceiling / 2, color="0.5", linestyle="--", linewidth=0.8)
     for index, (name, values) in enumerate(distances.items()):
         values = np.asarray(values, dtype=float)
         shown, diverged, color = np.maximum(values, floor), ~np.isfinite(values), optimiser_color(index)
