@@ -186,13 +186,20 @@ def _scaling_inside(answer: Any, ns: Mapping[str, Any]) -> Verdict:
 
 
 def _reloads_in_safe_mode(model, x: np.ndarray, expected: np.ndarray) -> bool:
-    """Save ``model`` as .keras in a temporary folder, load it with ``safe_mode=True``, compare its outputs on ``x``."""
+    """Save ``model`` as .keras in a temporary folder, load it with ``safe_mode=True``, compare its outputs on ``x``.
+
+    A compiled source nested in the answer brings its optimizer along; once the source has been saved as .h5
+    (pitfall 9), loading it back warns that the optimizer's variables were skipped (Keras 3.15). The check needs only the layers, so that
+    warning is silenced here rather than shown under the verdict.
+    """
     import tempfile
+    import warnings
     from pathlib import Path
 
     import keras
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer", category=UserWarning)
         path = Path(folder) / "answer.keras"
         try:
             model.save(path)
@@ -204,7 +211,7 @@ def _reloads_in_safe_mode(model, x: np.ndarray, expected: np.ndarray) -> bool:
 
 @exercise("8.4", hint="Pitfall 8's cells already build the copies, the two splits and the classifier for all "
                       "five shifts: wrap them in a loop over k that uses only the first k shifts. Predict first. The "
-                      "check measures the rows for 2 and 3 copies itself.",
+                      "check measures every row between one and all copies itself.",
           recipe="For each k from 1 to len(shifts): stack the originals moved by each of the first k shifts (flattened, "
                  "scaled to 0-1), repeat the labels and the group ids (the original's index) k times; make one random "
                  "split and one split by group with the lesson's test size and seed; fit a 1-nearest-neighbour "
@@ -238,7 +245,7 @@ def _leak_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
            tr("the leaky accuracies between one and {n_shifts} copies should lie between the two ends of your table "
               "(within split-to-split noise)", n_shifts=n_shifts))
     fashion, n_leak = lesson_value(ns, "fashion"), int(lesson_value(ns, "N_LEAK"))
-    for k in sorted({k for k in (2, (n_shifts + 1) // 2) if 1 < k < n_shifts}):   # middle rows, measured here
+    for k in range(2, n_shifts):                             # every middle row, measured here (~1 s of CPU each)
         ref_leaky, ref_grouped = leak_accuracies(fashion.x_train[:n_leak], fashion.y_train[:n_leak],
                                                  lesson_value(ns, "shifts"), k)
         expect(abs(leaky.iloc[k - 1] - ref_leaky) <= split_noise(ref_leaky, n_test)
