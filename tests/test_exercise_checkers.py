@@ -763,6 +763,55 @@ def test_3_3_accepts_a_hyphen_for_the_minus_sign(tmp_path_factory, monkeypatch):
     assert verdict.verdict == "correct", verdict.message
 
 
+def _filter_table_3_3(ns, filters, rows="one filter per row", absolute=True):
+    """Exercise 3.3 as a learner might write it: rows of 9 weights cut one of two ways, the closest kernel chosen by
+    the absolute or the signed cosine."""
+    flat = filters.reshape(9, -1).T if rows == "one filter per row" else filters.reshape(filters.shape[-1], 9)
+    bank = np.stack([k.ravel() for k in ns["KERNELS"].values()])
+    signed = flat @ bank.T / np.outer(np.linalg.norm(flat, axis=1), np.linalg.norm(bank, axis=1))
+    best = (np.abs(signed) if absolute else signed).argmax(axis=1)
+    picked = signed[np.arange(len(flat)), best]
+    return pd.DataFrame({"filter": range(len(flat)), "closest kernel": np.array(list(ns["KERNELS"]))[best],
+                         "similarity": np.abs(picked), "sign": np.where(picked < 0, "−", "+")})
+
+
+def test_3_3_names_the_likely_mistake_and_accepts_three_decimals(tmp_path_factory, monkeypatch):
+    """learner_357: reshape(32, 9), the untrained filters, no absolute value before the argmax and rounding all got one
+    generic sentence, and a table rounded to 3 decimals failed; the recipe said "reshape it to 32 rows of 9"."""
+    ns = _state("3.3", tmp_path_factory, monkeypatch)
+    trained = ns["cnn"].get_layer("conv1").get_weights()[0]
+    assert exercises.evaluate("3.3", _filter_table_3_3(ns, trained), ns).verdict == "correct"
+
+    def said(answer):
+        verdict = exercises.evaluate("3.3", answer, ns)
+        assert verdict.verdict == "not quite"
+        return verdict.message
+
+    assert "reshape(32, 9)" in said(_filter_table_3_3(ns, trained, rows="32 rows of 9 consecutive weights"))
+    assert "untrained filters" in said(_filter_table_3_3(ns, ns["initial_weights"][0]))
+    assert "absolute value before" in said(_filter_table_3_3(ns, trained, absolute=False))
+    solved = _filter_table_3_3(ns, trained)
+    assert "did you round" in said(solved.round(2))
+    assert exercises.evaluate("3.3", solved.round(3), ns).verdict == "correct"
+    one_off = solved.assign(similarity=np.where(solved["filter"] == 5, solved["similarity"] * 0.9,
+                                                solved["similarity"]))
+    assert "filter(s) [5]" in said(one_off)
+    recipe = exercises.get("3.3").recipe
+    assert "(9, 32)" in recipe and "transpose" in recipe and "32 rows of 9 weights;" not in recipe
+
+
+def test_3_4_reads_a_square_shape_as_the_predicted_side(tmp_path_factory, monkeypatch):
+    """learner_357: prediction_3_4 = (12, 12), the shape, was noted as "not what happened" although its side is right."""
+    ns = dict(_state("3.4", tmp_path_factory, monkeypatch))
+    exec(solutions.solution_code("3.4", 3), ns)
+    side = ns["answer_3_4"].shape[0]
+    for prediction, note in (((side, side), "off by +0 px"), ([side + 1, side + 1], "off by +1 px"),
+                             ((side, side + 1), "not what happened")):
+        ns["prediction_3_4"] = prediction
+        verdict = exercises.evaluate("3.4", ns["answer_3_4"], ns)
+        assert verdict.verdict == "correct" and note in verdict.message, verdict.message
+
+
 def test_4_4_passes_without_the_reshape_and_names_the_missing_scaling(tmp_path_factory, monkeypatch):
     """Keras 3.10-3.15 add a missing last axis of size 1 (``Functional._adjust_input_rank``), as the exercise says, so
     leaving out the reshape is not a mistake; leaving out the /255 is, and the check says so."""

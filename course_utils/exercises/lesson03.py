@@ -15,6 +15,8 @@ SIZE_CASES = [(28, 3, 1, 0, 1), (28, 5, 1, 2, 1), (28, 3, 2, 1, 1), (13, 3, 2, 0
               (11, 2, 1, 1, 4), (9, 3, 1, 0, 4)]
 FILTER_COLUMNS = ("filter", "closest kernel", "similarity", "sign")
 SIGNS = {"+": 1, "−": -1, "-": -1}       # exercise 3.3: the minus sign, or the hyphen a keyboard types
+SIMILARITY_ATOL = 5e-4                  # exercise 3.3: similarities rounded to 3 decimals still pass
+ROUNDED_ATOL = 6e-3                     # ... within this (2 decimals), it asks whether they were rounded
 POOL_SIZE, POOL_STRIDE = 3, 2           # exercise 3.4: overlapping max pooling
 
 
@@ -63,27 +65,68 @@ def _diagonal_kernel(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     return CORRECT
 
 
-def closest_kernels(filters: np.ndarray, kernels: Mapping[str, np.ndarray]
-                    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """For each filter (k x k x 1 x F): the kernel with the largest |cosine similarity|, that value, the runner-up's,
-    and the sign (+1 or -1) of the cosine with the closest kernel."""
-    flat = filters.reshape(-1, filters.shape[-1]).T
+def cosines(flat: np.ndarray, kernels: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """The kernels' names and the signed cosine similarity of every row of ``flat`` (F x k*k) with every kernel."""
     flat = flat / np.linalg.norm(flat, axis=1, keepdims=True)
     names = list(kernels)
     bank = np.stack([np.asarray(kernels[n], dtype=float).ravel() for n in names])
     bank = bank / np.linalg.norm(bank, axis=1, keepdims=True)
-    signed = flat @ bank.T
+    return names, flat @ bank.T
+
+
+def closest_kernels(filters: np.ndarray, kernels: Mapping[str, np.ndarray]
+                    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """For each filter (k x k x 1 x F): the kernel with the largest |cosine similarity|, that value, the runner-up's,
+    and the sign (+1 or -1) of the cosine with the closest kernel."""
+    names, signed = cosines(filters.reshape(-1, filters.shape[-1]).T, kernels)
     similarity = np.abs(signed)
     ranked = np.sort(similarity, axis=1)
     best = similarity.argmax(axis=1)
-    return [names[i] for i in best], ranked[:, -1], ranked[:, -2], np.sign(signed[np.arange(len(flat)), best])
+    return [names[i] for i in best], ranked[:, -1], ranked[:, -2], np.sign(signed[np.arange(len(signed)), best])
+
+
+def _similarity_mistake(similarity: np.ndarray, best: np.ndarray, filters: np.ndarray,
+                        kernels: Mapping[str, np.ndarray], ns: Mapping[str, Any]) -> str:
+    """Why 3.3's similarities differ from the right ones: the likely mistake, or the filters that differ."""
+    def same(values: np.ndarray) -> bool:
+        return np.allclose(similarity, values, atol=SIMILARITY_ATOL)
+
+    _, mixed = cosines(filters.reshape(filters.shape[-1], -1), kernels)   # reshape(32, 9): rows cut across filters
+    if same(np.abs(mixed).max(axis=1)):
+        return tr("these are the similarities of rows that mix several filters: conv1's kernel has the shape "
+                  "{shape}, filter axis last, so reshape({n_filters}, {n_weights}) cuts each row from neighbouring "
+                  "filters. Reshape to ({n_weights}, {n_filters}) and transpose, so that each row holds one filter's "
+                  "{n_weights} weights", shape=filters.shape, n_filters=filters.shape[-1],
+                  n_weights=filters[..., 0].size)
+    untrained = ns.get("initial_weights")
+    if untrained is not None and np.shape(untrained[0]) == filters.shape and same(
+            closest_kernels(np.asarray(untrained[0], dtype=float), kernels)[1]):
+        return tr("these are the similarities of the untrained filters, initial_weights[0]: the table is about the "
+                  "trained network's filters, cnn.get_layer(\"conv1\").get_weights()[0]")
+    _, signed = cosines(filters.reshape(-1, filters.shape[-1]).T, kernels)
+    rows = np.arange(len(signed))
+    if same(signed.max(axis=1)) or same(np.abs(signed[rows, signed.argmax(axis=1)])):
+        return tr("these similarities come from the largest signed cosine: take the absolute value before you pick the "
+                  "closest kernel (a kernel's negative is a match too) and keep the cosine's sign in the `sign` column")
+    off = np.abs(similarity - best)
+    if off.max() <= ROUNDED_ATOL:
+        return tr("the similarities are off by up to {off:.1g}: did you round them? Keep at least 3 decimals",
+                  off=off.max())
+    differ = np.flatnonzero(off > SIMILARITY_ATOL).tolist()
+    if len(differ) == len(off):
+        return tr("every filter's similarity differs from the absolute cosine similarity between the trained filter "
+                  "and its closest kernel")
+    return tr("the similarity of filter(s) {filters} differs from the absolute cosine similarity between the trained "
+              "filter and its closest kernel", filters=differ)
 
 
 @exercise("3.3", hint="A layer's get_weights() returns its kernel first; look at its shape to see where the 32 "
                       "filters are. Two 3×3 arrays compare like two vectors of 9 numbers.",
-          recipe="Take conv1's kernel (3, 3, 1, 32) and reshape it to 32 rows of 9 weights; stack the kernels of KERNELS "
-                 "as rows of 9 too. The matrix product of the two gives every dot product at once; divide by the "
-                 "products of the norms and take absolute values. For each filter keep the largest value, the name "
+          recipe="Take conv1's kernel (3, 3, 1, 32): the filter axis is last, so reshape it to (9, 32) and transpose "
+                 "to get 32 rows of 9 weights, one filter per row (reshape(32, 9) would mix weights of neighbouring "
+                 "filters). Stack the kernels of KERNELS as rows of 9 too. The matrix product of the two gives every "
+                 "dot product at once; divide by the products of the norms and take absolute values. For each filter "
+                 "keep the largest value, the name "
                  "of its column and the sign of the cosine in that column before the absolute value (\"+\" or \"−\"). "
                  "Write a function of the filters so that the untrained ones get the same table.")
 def _filter_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
@@ -99,8 +142,8 @@ def _filter_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     similarity = table["similarity"].astype(float).to_numpy()
     expect(np.all((similarity >= 0) & (similarity <= 1 + 1e-6)),
            tr("an absolute cosine similarity lies between 0 and 1"))
-    expect(np.allclose(similarity, best, atol=1e-4), tr("some similarities differ from the absolute cosine "
-                                                        "similarity between the trained filter and its closest kernel"))
+    if not np.allclose(similarity, best, atol=SIMILARITY_ATOL):
+        expect(False, _similarity_mistake(similarity, best, filters, lesson_value(ns, "KERNELS"), ns))
     clear = best - runner_up > 1e-4   # rows where two kernels tie are not judged
     agree = np.array([a == b for a, b in zip(table["closest kernel"], names)])
     expect(agree[clear].all(), tr("the closest kernel is wrong for filter(s) {flatnonzero}",
@@ -140,4 +183,8 @@ def _keras_pooling(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                               "channel axes", shape=expected.shape, shape2=pooled.shape))
     expect(np.allclose(pooled, expected, atol=1e-5), tr("the values differ from 3×3 max pooling with stride 2 of the "
                                                         "edge map `edges`"))
+    predicted = ns.get("prediction_3_4")
+    if isinstance(predicted, (tuple, list)) and len(predicted) == 2 and all(map(is_number, predicted)) \
+            and predicted[0] == predicted[1]:
+        ns = {**ns, "prediction_3_4": predicted[0]}   # a square shape, (12, 12), predicts the side 12
     return correct(prediction_note(ns, "3.4", expected.shape[0], unit=" px"))
