@@ -219,7 +219,8 @@ FIRST_IN_PATTERNS = {
     "hyperparameter": [r"hyper-?parameter", r"picked by trying a grid"],
     "inference-mode": [r"inference mode", r"training=(False|True)"],
     "keras-format": [r"\.keras\b"],
-    "kernel": [r"(?<!weight matrix its \*)\bkernels?\b"],  # lesson 2's "*kernel*" is a Dense weight matrix
+    "kernel": [r"(?<!weight matrix its \*)\bkernels?\b(?! CPU)"],  # lesson 2's "*kernel*" is a Dense weight matrix;
+    # "kernel CPU" (a timing) is the Jupyter kernel
     "learning-rate-schedule": [r"learning[- ]rate schedule", r"decaying learning rate",
                                r"cosine (decay|curve|schedule)"],  # lesson 3's "cosine similarity" is not one
     # lesson 1 names it only in a solution comment, "(a logistic regression)"; lesson 2 teaches it
@@ -233,7 +234,7 @@ FIRST_IN_PATTERNS = {
     "optimizer": [r"optimi[sz]er"],
     "over-fitting": [r"over-?fit"],
     "pre-training": [r"pre-?train"],
-    "precision": [r"(?<!mixed )\bprecision\b"],
+    "precision": [r"(?<!mixed )(?<!rounding )\bprecision\b"],   # not float precision
     "preprocessing": [r"preprocess"],
     "pretrained-model": [r"pre-?trained"],
     "regularization": [r"regulari[sz]"],
