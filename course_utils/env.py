@@ -8,7 +8,7 @@ import sys
 import unicodedata
 
 from . import config
-from .i18n import N_, tr
+from .i18n import N_, register_table_display, tr
 
 DEFAULT_SEED = 42
 TESTED_PYTHON = (3, 11)  # the Python of both test environments (make test, make test-min)
@@ -95,6 +95,9 @@ def in_range(version: str, allowed: str) -> bool:
 def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
     """Prepare a lesson: check the profile, seed everything, set the plot style, report.
 
+    Inside IPython it also has tables displayed in the lesson's language
+    (:func:`course_utils.i18n.register_table_display`).
+
     Call it once, in the lesson's Setup section.
 
     It does not quieten TensorFlow's C++ start-up log: ``TF_CPP_MIN_LOG_LEVEL`` works only
@@ -113,6 +116,7 @@ def setup(seed: int = DEFAULT_SEED, show: bool = True) -> dict[str, str]:
 
     seed_everything(seed)
     set_style()
+    register_table_display()   # in a notebook: tables show their marked words (verdicts, row labels) translated
     info = environment_info()
     info["Seed"] = str(seed)
     if show:

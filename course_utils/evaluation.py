@@ -9,6 +9,10 @@ from typing import Sequence
 
 import numpy as np
 
+from .i18n import N_
+
+MACRO_AVERAGE = N_("macro average")   # the table's last row label; English in the table, shown translated
+
 
 def classification_table(y_true, y_pred, class_names: Sequence[str]):
     """Per-class precision, recall, F1 and support as a pandas DataFrame (plus macro average).
@@ -22,7 +26,7 @@ def classification_table(y_true, y_pred, class_names: Sequence[str]):
     labels = list(range(len(class_names)))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     table = pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(class_names))
-    table.loc["macro average"] = [p.mean(), r.mean(), f.mean(), s.sum()]
+    table.loc[MACRO_AVERAGE] = [p.mean(), r.mean(), f.mean(), s.sum()]
     table["support"] = table["support"].astype(int)
     return table
 

@@ -26,6 +26,15 @@ code cells), merges them into each ``course.po`` and compiles it; see docs/autho
 
 Only text a learner reads is translated; identifiers, file names, commands and the grade
 log's verdict strings stay English (programs parse them).
+
+Tables are translated where they are displayed, not where they are made: a pandas DataFrame or Series keeps
+English values (a verdict column says ``"helped"``, and checks compare it), and in a notebook
+(:func:`register_table_display`, called by ``cu.setup()``) the Chinese edition shows a copy whose cells and
+row labels that are messages marked with :func:`N_` are translated (:func:`table_in`); column names stay
+as they are (identifiers)::
+
+    stats.verdict(0.01, 0.03)   # "helped" in every edition: N_("helped")
+    table                       # displays 有帮助 in its verdict column under zh; table["verdict"] == "helped"
 """
 from __future__ import annotations
 
@@ -117,13 +126,21 @@ def tr(message: str, /, **values: object) -> str:
     return tr_in(language(), message, **values)
 
 
+_MARKED: set[str] = set()   # every message N_ has marked in this process: the words a table may show translated
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it (yet): a message kept in a table or a
     default argument is translated later, where it is printed, by :func:`tr` of the variable holding it.
 
+    A marked message that becomes a value of a pandas table (a verdict such as ``"helped"``, a row label) is
+    shown translated when the table is displayed (:func:`table_in`, :func:`register_table_display`), while the
+    table itself keeps the English, which checks and programs compare.
+
     Example:
         >>> LABELS = {"Seed": N_("Seed")}     # extracted; printed as tr(LABELS[key])
     """
+    _MARKED.add(message)
     return message
 
 
@@ -138,3 +155,102 @@ def list_text(items: Iterable[str]) -> str:
         text = tr("{list}, {item}", list=text, item=item) if text else item
     return text
 
+
+# ---------------------------------------------------------------- tables: translated where they are displayed
+def table_in(lang: str, table):
+    """A copy of ``table`` (a pandas DataFrame or Series) for display in ``lang``: every string cell and index label
+    that is a message marked with :func:`N_` (a verdict, a row label) translated; the column names (and a Series'
+    name) left as they are, since they are identifiers a lesson selects by.
+
+    The table itself is never changed: its values stay English for the checks and programs that compare them.
+    Returns ``table`` itself in English, for anything that is not a DataFrame or Series, and when no value is a
+    marked message.
+
+    Example:
+        >>> table_in("zh", pd.DataFrame({"verdict": [stats.verdict(0.01, 0.03)]}))["verdict"][0]
+        '有帮助'
+    """
+    import numpy as np
+    import pandas as pd
+
+    if lang == "en" or not isinstance(table, (pd.DataFrame, pd.Series)):
+        return table
+    translations = catalog(lang)
+
+    def word(value):
+        if isinstance(value, str) and value and value in _MARKED:
+            return translations.gettext(value)
+        return value
+
+    def texts(values) -> bool:   # could hold strings: object, string or categorical dtype
+        return (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+                or isinstance(values.dtype, pd.CategoricalDtype))
+
+    def translated_index(index):
+        if isinstance(index, pd.MultiIndex):
+            if not any(texts(level) for level in index.levels):
+                return None
+            rows = [tuple(word(v) for v in row) for row in index]
+            return None if rows == list(index) else pd.MultiIndex.from_tuples(rows, names=index.names)
+        if not texts(index):
+            return None
+        labels = [word(v) for v in index]
+        changed = any(a is not b for a, b in zip(labels, index))
+        return pd.Index(labels, dtype=object, name=index.name) if changed else None
+
+    def translated_values(column):
+        if not texts(column):
+            return None
+        values = [word(v) for v in column]
+        changed = any(a is not b for a, b in zip(values, column))
+        return np.array(values, dtype=object) if changed else None
+
+    shown = None
+    if isinstance(table, pd.Series):
+        values = translated_values(table)
+        if values is not None:
+            shown = pd.Series(values, index=table.index, name=table.name)
+    else:
+        for position in range(table.shape[1]):
+            values = translated_values(table.iloc[:, position])
+            if values is not None:
+                shown = table.copy() if shown is None else shown
+                shown.isetitem(position, values)
+    index = translated_index(table.index)
+    if index is not None:
+        shown = table.copy() if shown is None else shown
+        shown.index = index
+    return table if shown is None else shown
+
+
+def register_table_display() -> bool:
+    """Show every pandas DataFrame and Series a notebook displays through :func:`table_in` in the course's language.
+
+    Registers IPython display formatters (``text/plain`` for both, ``text/html`` for DataFrame, the one that has
+    an HTML form) that read :func:`language` at each display, so an English session shows exactly what pandas
+    shows. Does nothing outside IPython; calling it again changes nothing. :func:`course_utils.setup` calls it.
+
+    Returns:
+        True when the formatters are registered (inside IPython), False otherwise.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")   # a kernel has imported it; a plain Python process has not
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None:
+        return False
+    import pandas as pd
+    from IPython.lib.pretty import _repr_pprint
+
+    def plain(table, printer, cycle):
+        _repr_pprint(table_in(language(), table), printer, cycle)
+
+    def html(table):
+        return table_in(language(), table)._repr_html_()
+
+    formatters = shell.display_formatter.formatters
+    for cls in (pd.DataFrame, pd.Series):
+        formatters["text/plain"].for_type(cls, plain)
+        if hasattr(cls, "_repr_html_"):
+            formatters["text/html"].for_type(cls, html)
+    return True

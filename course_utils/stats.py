@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .i18n import N_   # marks the verdict words for the message catalog; they are returned in English
+from .i18n import N_   # marks the verdict words for the catalog; returned in English, shown translated in tables
 
 LEVEL = 0.95   # the course's confidence level
 
@@ -58,6 +58,10 @@ def paired_interval(differences, level: float = LEVEL) -> tuple[float, float, fl
         return mean, float("nan"), float("nan")
     low, high = stats.t.interval(level, len(d) - 1, loc=mean, scale=sd / np.sqrt(len(d)))
     return mean, float(low), float(high)
+
+
+VERDICTS = (N_("helped"), N_("hurt"), N_("made no clear difference"))   # marked at import, for tables read from files
+NO_INTERVAL = N_("1 seed: no interval")
 
 
 def verdict(low: float, high: float) -> str:
@@ -96,7 +100,7 @@ def paired_table(table, method_col: str, value_col: str, pair_col: str | Sequenc
                 _, low, high = paired_interval(d, level)
             rows.append({**dict(zip(groups, key)), method_col: method, "seeds": len(d), "gain": float(d.mean()),
                          "low": low, "high": high,
-                         "verdict": verdict(low, high) if len(d) >= 2 else "1 seed: no interval"})
+                         "verdict": verdict(low, high) if len(d) >= 2 else NO_INTERVAL})
     return pd.DataFrame(rows)
 
 

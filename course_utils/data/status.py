@@ -16,7 +16,8 @@ def dataset_status(include_weights: bool = True):
     """A table (pandas DataFrame) of every course file: status, size and cache path.
 
     Column names and status words stay English in every edition: lessons select columns by
-    name and tests compare the statuses (the Chinese lesson runs the same code).
+    name and tests compare the statuses (the Chinese lesson runs the same code). The ``file`` of
+    the two rows that are not one file (the bird folders, iris) is a description, in the lesson's language.
 
     Status is ``verified`` (checksum matches), ``corrupt``, ``missing``, for the
     prepared bird folder ``prepared`` (re-checked against its record: count and split file)
@@ -33,10 +34,10 @@ def dataset_status(include_weights: bool = True):
                      "size (MB)": round(entry.size / 1e6, 1), "status": file_status(entry.key),
                      "path": str(cache_path(entry.key))})
     birds = birds_dir()
-    rows.append({"dataset": "birds (prepared)", "file": f"{len(BIRD_SPECIES)} species folders",
+    rows.append({"dataset": "birds (prepared)", "file": tr("{n} species folders", n=len(BIRD_SPECIES)),
                  "size (MB)": round(_folder_size(birds) / 1e6, 1),
                  "status": _birds_status(birds), "path": str(birds)})
-    rows.append({"dataset": "iris", "file": "(bundled with scikit-learn)", "size (MB)": 0.0,
+    rows.append({"dataset": "iris", "file": tr("(bundled with scikit-learn)"), "size (MB)": 0.0,
                  "status": "bundled", "path": "sklearn.datasets.load_iris"})
     return pd.DataFrame(rows)
 

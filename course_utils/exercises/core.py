@@ -106,7 +106,10 @@ def prediction_note(ns: Mapping[str, Any], exercise_id: str, measured: Any, unit
             return tr("`{name}` should map some of {keys} to your predicted values", name=name,
                       keys=sorted(map(str, measured)))
         parts = [_one_note(k, predicted[k], measured[k], unit) for k in measured if k in predicted]
-        return tr("your predictions: ") + "; ".join(parts)
+        text = parts[0]
+        for part in parts[1:]:
+            text = tr("{notes}; {note}", notes=text, note=part)   # the separator is the catalog's (Chinese ；)
+        return tr("your predictions: ") + text
     return tr("your prediction: ") + _one_note("", predicted, measured, unit)
 
 
@@ -115,7 +118,8 @@ def _one_note(key: Any, predicted: Any, measured: Any, unit: str) -> str:
     if is_number(predicted) and is_number(measured):
         p, m = float(predicted), float(measured)
         off = p - m
-        relative = f", {abs(off) / abs(m):.0%}" if m != 0 else ""
+        relative = (tr(", {share:.0%} of the measured value", share=abs(off) / abs(m)) if m != 0 and off != 0
+                    else "")
         return tr("{label}{p:g}{unit}, measured {m:.4g}{unit} (off by {off:+.3g}{unit}{relative})", label=label, p=p,
                   unit=unit, m=m, off=off, relative=relative)
     same = str(predicted).strip().lower() == str(measured).strip().lower()

@@ -30,7 +30,7 @@ from .. import config
 from ..data.fetch import DataUnavailableError
 from ..data.registry import BackboneSpec, backbone_spec
 from ..data.weights import fetch_imagenet_weights
-from ..i18n import tr
+from ..i18n import N_, tr
 
 RANDOM_WEIGHTS_ENV = "COURSE_ALLOW_RANDOM_WEIGHTS"
 
@@ -113,12 +113,18 @@ class WeightsChoice:
     """The weights a lesson will use: the verified ImageNet file in Keras' cache, or None for random init.
 
     ``note`` stays English in every edition: the lesson stores it in its results file and the
-    website reads it from the page (``site/page_notes.py`` looks for its two prefixes).
+    website reads it from the page (``site/page_notes.py`` looks for its two prefixes). ``text`` is the
+    same note in the lesson's language, for printing (:meth:`describe`); in English the two are equal.
     """
 
     path: Path | None
     pretrained: bool
     note: str
+    text: str = ""
+
+    def describe(self) -> str:
+        """The note in the lesson's language (``note`` itself when no translation was made)."""
+        return self.text or self.note
 
 
 def random_weights_allowed() -> bool:
@@ -144,7 +150,8 @@ def resolve_weights(name: str, progress: bool = True) -> WeightsChoice:
     spec = get_backbone(name).spec
     try:
         path = fetch_imagenet_weights(spec.name, progress, download=not config.is_smoke())
-        return WeightsChoice(path, True, f"ImageNet weights ({path.name}, checksum verified)")
+        message = N_("ImageNet weights ({file}, checksum verified)")
+        return WeightsChoice(path, True, message.format(file=path.name), tr(message, file=path.name))
     except DataUnavailableError as err:
         if not random_weights_allowed():
             raise DataUnavailableError(tr("{err}\n"
@@ -152,9 +159,10 @@ def resolve_weights(name: str, progress: bool = True) -> WeightsChoice:
                                           "with random weights (timings only, accuracies meaningless), set "
                                           "{random_weights_env}=1 or COURSE_PROFILE=smoke.", err=err,
                                           random_weights_env=RANDOM_WEIGHTS_ENV)) from err
-        why = ("smoke profile, which does not download them" if config.is_smoke()
-               else f"{RANDOM_WEIGHTS_ENV}=1")
-        return WeightsChoice(None, False, f"random initialisation ({why}; ImageNet weights unavailable)")
+        why = (N_("smoke profile, which does not download them") if config.is_smoke()
+               else N_("COURSE_ALLOW_RANDOM_WEIGHTS=1"))   # RANDOM_WEIGHTS_ENV; its translation says it is set
+        message = N_("random initialisation ({why}; ImageNet weights unavailable)")
+        return WeightsChoice(None, False, message.format(why=why), tr(message, why=tr(why)))
 
 
 def random_weights_banner(choice: WeightsChoice) -> str:
@@ -171,7 +179,7 @@ def random_weights_banner(choice: WeightsChoice) -> str:
               "  Every accuracy below is NOT meaningful: the checks test the pipeline, not the\n"
               "  accuracy. Put the ImageNet weights file into the Keras cache or the mirror\n"
               "  (see course_utils.data.weights) to see what transfer learning really does.\n"
-              "{bar}", bar=bar, note=choice.note)
+              "{bar}", bar=bar, note=choice.describe())
 
 
 def count_params(model) -> int:

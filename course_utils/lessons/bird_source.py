@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import config
 from ..caching import atomic_write, stable_key, weights_fingerprint
+from ..i18n import N_
 
 IMAGE_SIZE = 48            # pixels: low resolution keeps pretraining to minutes on 2 CPU cores
 WIDTH = 32                 # filters of every convolution block
@@ -50,6 +51,8 @@ TARGET_BN_MOMENTUM = 0.9   # moving statistics settle within the target runs' fe
 DEPTHS = {"head only": 0, "top block": 1, "everything": 4}   # convolution blocks that learn, from the top
 METHODS = ("frozen", "fine-tuned", "scratch")
 C_GRID = (0.01, 0.1, 1.0, 10.0)   # inverse regularisation of the linear probe, chosen on validation photos
+# depth_choice's "validation choice" labels: English in the table (tests compare them), shown translated (i18n.table_in)
+CHOSEN, ONLY_DEPTH_RUN = N_("chosen"), N_("only depth run")
 
 
 # --- the network ----------------------------------------------------------------------------------
@@ -371,7 +374,7 @@ def depth_choice(grid):
     table = table.drop(columns="_d")
     chosen = set(map(tuple, best.values))
     depths_run = table.groupby("n_per_class")["depth"].transform("nunique")
-    table["validation choice"] = ["only depth run" if k == 1 else "chosen" if (n, d) in chosen else ""
+    table["validation choice"] = [ONLY_DEPTH_RUN if k == 1 else CHOSEN if (n, d) in chosen else ""
                                   for n, d, k in zip(table["n_per_class"], table["depth"], depths_run)]
     order = {v: i for i, v in enumerate(size_order(table["n_per_class"]))}
     depth_rank = {d: i for i, d in enumerate(DEPTHS)}
