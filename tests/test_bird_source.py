@@ -130,6 +130,25 @@ def test_every_method_gives_a_row_with_per_photo_correctness(tiny, method):
     assert 0 <= row["test_accuracy"] <= 1 and row["test_accuracy"] == row["test_correct"].mean()
 
 
+def test_frozen_random_probes_the_scratch_arms_untrained_start_not_the_source(tiny):
+    """The untrained control: its network is the one scratch starts from on the same seed (same weights), and the
+    source's weights play no part in it (a source with other weights gives the same row)."""
+    import keras
+
+    source, target = tiny
+    start = bird_source.random_network(source, target, seed=3)
+    keras.utils.set_random_seed(3)
+    scratch_start = bird_source.build_conv4(target.n_classes, 16, 8, bn_momentum=bird_source.TARGET_BN_MOMENTUM)
+    for a, b in zip(start.get_weights(), scratch_start.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    row = bird_source.transfer_run("frozen random", source, target, n_per_class=2, seed=3)
+    other = keras.models.clone_model(source)   # same shape, other (fresh) weights
+    again = bird_source.transfer_run("frozen random", other, target, n_per_class=2, seed=3)
+    assert row["steps"] == 0 and row["depth"] == "linear probe"
+    np.testing.assert_array_equal(row["test_correct"], again["test_correct"])
+    assert row["val_accuracy"] == again["val_accuracy"]
+
+
 def test_paired_gains_compare_each_arm_with_scratch_on_the_same_seeds():
     import pandas as pd
 
@@ -176,6 +195,32 @@ def test_rerun_gaps_say_which_twins_read_the_same_source_weights():
     assert set(bird_source.rerun_gaps(live, _twin_runs(recorded, "bbb"), 300)["source weights"]) == {"not used",
                                                                                                      "different"}
     assert bird_source.rerun_gaps(live, _twin_runs(recorded, source="other.keras"), 300).empty
+
+
+def test_rerun_gaps_know_a_source_trained_in_this_run_is_not_the_recorded_one():
+    """A recorded table without fingerprints cannot say which weights it read, but a source model trained in this run
+    cannot be the one of a table recorded before it: "different". Frozen random never reads the source: "not used"."""
+    import pandas as pd
+
+    live = _twin_runs({"frozen": 0.5, "fine-tuned": 0.4, "scratch": 0.3}, weights="aaa")
+    recorded = _twin_runs({"frozen": 0.51, "fine-tuned": 0.4, "scratch": 0.3})
+    control = live[live["method"] == "scratch"].assign(method="frozen random", depth="linear probe", steps=0)
+    live, recorded = pd.concat([live, control]), pd.concat([recorded, control.drop(columns="source_weights")])
+    gaps = bird_source.rerun_gaps(live, recorded, n_test=300, live_trained_now=True)
+    assert dict(zip(gaps["arm"], gaps["source weights"])) == {
+        "scratch": "not used", "frozen random": "not used", "frozen": "different",
+        "fine-tuned (everything)": "different"}
+    assert list(gaps["source weights"][:2]) == ["not used", "not used"]
+    loaded = bird_source.rerun_gaps(live, recorded, n_test=300, live_trained_now=False)
+    assert set(loaded["source weights"]) == {"not used", "not recorded"}
+
+
+def test_the_transfer_figure_labels_all_with_its_photos_per_species():
+    import pandas as pd
+
+    rows = [{"method": "scratch", "depth": "everything", "n_per_class": n, "n_train": t, "seed": 0}
+            for n, t in (("1", 10), ("10", 100), ("all", 238))]
+    assert bird_source.size_ticks(pd.DataFrame(rows)) == ["1", "10", "all (≈24)"]
 
 
 def test_source_record_carries_the_fingerprint_of_its_weights(tmp_path, monkeypatch):
@@ -251,3 +296,35 @@ def test_recorded_head_only_is_below_the_frozen_probe_on_every_seed_with_all_pho
     head = grid[(grid["method"] == "fine-tuned") & (grid["depth"] == "head only")].set_index("seed")
     for metric in ("val_accuracy", "test_accuracy"):
         assert (head[metric] < probe.loc[head.index, metric]).all()
+
+
+def test_recorded_untrained_control_supports_the_lesson_text():
+    """Lesson 7 (cell b7s-random-md) and 07_birds.md: the source's features beat the same network's random features
+    at every size, and the probe on random features is below scratch at every size (five seeds, paired)."""
+    import pandas as pd
+
+    grid, random = _recorded("07_bird_source_grid.csv"), _recorded("07_bird_source_random.csv")
+    assert sorted(random.groupby("n_per_class")["seed"].nunique().items()) == [("1", 5), ("10", 5), ("5", 5),
+                                                                               ("all", 5)]
+    probes = pd.concat([grid[grid["method"].isin(["frozen", "scratch"])], random])
+    features = bird_source.paired_gains(probes[probes["method"] != "scratch"], baseline="frozen random")
+    control = bird_source.paired_gains(probes[probes["method"] != "frozen"])
+    assert (features["low"] > 0).all() and (control["high"] < 0).all() and len(features) == len(control) == 4
+    quoted = {n: [round(100 * v, 1) for v in (g, lo, hi)]
+              for n, g, lo, hi in features[["n_per_class", "gain", "low", "high"]].itertuples(index=False)}
+    assert quoted == {"1": [19.3, 11.1, 27.6], "5": [32.7, 29.3, 36.0], "10": [29.3, 27.3, 31.2],
+                      "all": [34.7, 30.7, 38.7]}
+    assert sorted(round(-100 * g, 1) for g in control["gain"]) == [7.4, 12.4, 13.0, 16.3]
+    means = random.groupby("n_per_class")["test_accuracy"].mean().round(3).to_dict()
+    assert means == {"1": 0.139, "5": 0.229, "10": 0.285, "all": 0.303}
+
+
+def test_recorded_random_resnet50_probe_is_above_the_grids_scratch_with_all_photos():
+    """Lesson 7 (cell b7s-resnet-md): the random-weights ResNet50 probe's 0.493 (148 of 300 test photos, the recorded
+    full run) minus the grid's scratch runs with all photos, paired by seed: +6.7 points (+1.0 to +12.3)."""
+    from course_utils import stats
+
+    grid = _recorded("07_bird_source_grid.csv")
+    scratch = grid[(grid["method"] == "scratch") & (grid["n_per_class"] == "all")]["test_accuracy"]
+    assert len(scratch) == 5
+    assert [round(100 * v, 1) for v in stats.paired_interval(148 / 300 - scratch)] == [6.7, 1.0, 12.3]

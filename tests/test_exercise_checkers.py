@@ -910,6 +910,68 @@ def test_2_3_also_trains_the_head_on_an_untrained_control(tmp_path_factory, monk
     control = lesson02.pair_score(ns["answer_2_3"](lesson02.untrained_body()), ns["X_val_s"], ns["y_val"])
     assert control >= 0.5
 
+def _looping_break_even(extraction, cached_epoch, uncached_epoch):
+    """7.2 written as a loop with the "never pays" test off by one (< for <=): loops for ever on (5, 2, 2)."""
+    if uncached_epoch < cached_epoch:
+        return None
+    epochs = 1
+    while extraction + epochs * cached_epoch > epochs * uncached_epoch:
+        epochs += 1
+    return epochs
+
+
+def test_7_2_stops_a_loop_that_never_ends_and_says_which_times(tmp_path_factory, monkeypatch):
+    """The check runs the learner's break_even with a time limit: a loop that never ends is stopped and named, instead
+    of hanging the kernel (the check itself runs here in a thread, so this test fails rather than hangs without it)."""
+    import threading
+
+    ns = _state("7.2", tmp_path_factory, monkeypatch)
+    outcome = {}
+    checking = threading.Thread(target=lambda: outcome.update(v=exercises.evaluate("7.2", _looping_break_even, ns)),
+                                daemon=True)
+    checking.start()
+    checking.join(60)
+    assert not checking.is_alive(), "the 7.2 check did not return: the learner's loop was not stopped"
+    verdict = outcome["v"]
+    assert verdict.verdict == "not quite", verdict
+    assert "break_even(5, 2, 2) did not return within" in verdict.message and "return None" in verdict.message
+    assert not any(t.name == "course-exercise-call" for t in threading.enumerate())   # the loop was stopped too
+
+
+def test_7_2_a_division_by_zero_names_the_times(tmp_path_factory, monkeypatch):
+    ns = _state("7.2", tmp_path_factory, monkeypatch)
+    verdict = exercises.evaluate("7.2", lambda e, c, u: max(1, int(np.ceil(e / (u - c)))), ns)
+    assert verdict.verdict == "not quite", verdict
+    assert "break_even(5, 2, 2) raised ZeroDivisionError" in verdict.message, verdict.message
+    assert "return None before dividing" in verdict.message, verdict.message
+
+
+def test_7_3_accepts_a_p_value_rounded_to_three_decimals(tmp_path_factory, monkeypatch):
+    """A right p-value rounded to 3 decimals passes; rounded to 2 it is "close"; the chi-square McNemar p (continuity
+    corrected), unrounded, is still "not quite"."""
+    from scipy.stats import chi2
+
+    ns = dict(_state("7.3", tmp_path_factory, monkeypatch))
+    exec(solutions.solution_code("7.3", 7), ns)
+    solved = ns["answer_7_3"]
+    assert exercises.evaluate("7.3", dict(solved, p=round(solved["p"], 3)), ns).verdict == "correct"
+    assert exercises.evaluate("7.3", dict(solved, p=float(f"{solved['p']:.3g}")), ns).verdict == "correct"
+    close = exercises.evaluate("7.3", dict(solved, p=round(solved["p"], 2)), ns)
+    assert close.verdict == "not quite" and "rounded to 2" in close.message, close.message
+    f, b = solved["fixed"], solved["broken"]
+    chi_square = float(chi2.sf((abs(f - b) - 1) ** 2 / (f + b), 1))
+    assert exercises.evaluate("7.3", dict(solved, p=chi_square), ns).verdict == "not quite"
+    same = dict(ns, frozen_probs=ns["finetuned_probs"])     # no photo changed: p = 1, which is also its rounding
+    assert exercises.evaluate("7.3", {"fixed": 0, "broken": 0, "p": 1.0}, same).verdict == "correct"
+
+
+def test_7_4_accepts_the_statement_with_a_full_stop(tmp_path_factory, monkeypatch):
+    ns = dict(_state("7.4", tmp_path_factory, monkeypatch))
+    exec(solutions.solution_code("7.3", 7), ns)
+    exec(solutions.solution_code("7.4", 7), ns)
+    assert exercises.evaluate("7.4", ns["answer_7_4"].capitalize() + ".", ns).verdict == "correct"
+
+
 def test_8_3_keeps_the_nested_sources_optimizer_warning_out_of_the_verdict(tmp_path_factory, monkeypatch):
     """Once the lesson has saved its compiled source as .h5 (pitfall 9), saving and loading an answer that nests it
     makes Keras 3.15 warn "Skipping variable loading for optimizer"; the check silences that warning (it needs only the

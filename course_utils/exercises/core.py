@@ -72,15 +72,65 @@ def expect(condition: Any, reason: str) -> None:
         raise NotQuite(reason)
 
 
-def call(function: Callable, *args: Any, name: str = "your function") -> Any:
-    """``function(*args)``; an exception it raises ends the check with "not quite" naming the exception."""
+def call(function: Callable, *args: Any, name: str = "your function", time_limit: float | None = None,
+         when_stopped: str = "") -> Any:
+    """``function(*args)``; an exception it raises ends the check with "not quite" naming the exception.
+
+    ``time_limit`` (seconds): run the call in a separate thread and wait at most that long; a call still running
+    then (a loop that never ends) is stopped and ends the check with "not quite", saying so, followed by
+    ``when_stopped`` (what probably loops). Without it the call runs in the caller's thread, with no limit.
+    """
     try:
-        return function(*args)
+        if time_limit is None:
+            return function(*args)
+        return _call_with_time_limit(function, args, time_limit)
     except (NotQuite, LessonStateMissing):
         raise
+    except _StillRunning as err:
+        raise NotQuite(tr("{name} did not return within {seconds:g} s and was stopped", name=name,
+                          seconds=time_limit) + (": " + when_stopped if when_stopped else "")) from err
     except Exception as err:  # the learner's code broke: a verdict on the answer, not a crash of the check
         raise NotQuite(tr("{name} raised {type_name}: {err}", name=name, type_name=type(err).__name__,
                           err=str(err)[:300])) from err
+
+
+class _StillRunning(Exception):
+    """A learner's call outlived its time limit."""
+
+
+class _Stop(BaseException):
+    """Raised inside a learner's call that outlived its time limit (a BaseException, so ``except Exception`` in the
+    learner's code does not swallow it)."""
+
+
+def _call_with_time_limit(function: Callable, args: tuple, seconds: float) -> Any:
+    """``function(*args)`` in a daemon thread; :class:`_StillRunning` if it has not returned after ``seconds``.
+
+    The thread is then asked to stop (an asynchronous :class:`_Stop` exception, which interrupts a Python loop at its
+    next bytecode; a call blocked inside C code stops when it returns to Python)."""
+    import ctypes
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except _Stop:
+            pass
+        except BaseException as err:  # noqa: BLE001 - handed back to the caller's thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=run, name="course-exercise-call", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_Stop))
+        worker.join(1.0)
+        raise _StillRunning(seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def is_number(value: Any) -> bool:

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..i18n import tr
-from .core import CORRECT, Verdict, call, correct, exercise, expect, is_number, lesson_value, prediction_note
+from .core import CORRECT, NotQuite, Verdict, call, correct, exercise, expect, is_number, lesson_value, prediction_note
 
 VERDICTS_7_4 = ("fine-tuning helped", "fine-tuning hurt", "no evidence either way")
 ALPHA = 0.05
@@ -53,6 +53,24 @@ def break_even_epochs(extraction: float, cached: float, uncached: float) -> int 
 # truncating instead of rounding up (100 / 11 = 9.09), a cache paid back within the first epoch (1) and a cache that
 # never pays (None)
 TIMES_7_2 = ((100.0, 1.0, 11.0), (100.0, 5.0, 15.0), (100.0, 1.0, 12.0), (30.0, 0.5, 60.0), (5.0, 2.0, 2.0))
+TIME_LIMIT_7_2 = 5.0   # seconds per call of the learner's break_even: a right answer takes microseconds
+
+
+def call_break_even(function, times: tuple[float, float, float]):
+    """The learner's ``break_even(*times)``, stopped after :data:`TIME_LIMIT_7_2` s; its failures name the times."""
+    shown = ", ".join(f"{t:g}" for t in times)
+    never_pays = break_even_epochs(*times) is None
+    stuck = (tr("with these times an uncached epoch is no slower than a cached one, so no E satisfies the inequality "
+                "and a loop that searches for one never ends: return None before looping") if never_pays else
+             tr("with these times the cache pays after {epochs} epoch(s): does your loop stop at the first E that "
+                "satisfies the inequality?", epochs=break_even_epochs(*times)))
+    try:
+        return call(function, *times, name=f"break_even({shown})", time_limit=TIME_LIMIT_7_2, when_stopped=stuck)
+    except NotQuite as err:
+        if never_pays and isinstance(err.__cause__, (ZeroDivisionError, OverflowError)):
+            raise NotQuite(str(err) + tr(" (uncached - cached is {saving:g} s here: when a cached epoch saves nothing, "
+                                         "return None before dividing)", saving=times[2] - times[1])) from err
+        raise
 
 
 @exercise("7.2", hint="Each cached epoch saves the difference between the two epoch times; the extraction is paid "
@@ -68,7 +86,7 @@ def _break_even(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                 "uncached_epoch)"))
     for times in (*TIMES_7_2, (extraction, cached, uncached)):
         expected = break_even_epochs(*times)
-        value = call(answer, *times, name="break_even")
+        value = call_break_even(answer, times)
         shown = ", ".join(f"{t:g}" for t in times)
         if expected is None:
             expect(value is None, tr("break_even({times}) returned {value}: an uncached epoch is no slower than a "
@@ -126,11 +144,24 @@ def _what_fine_tuning_changed(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                         "fine-tuned model gets wrong"))
     expect(is_number(answer["p"]) and 0 <= float(answer["p"]) <= 1,
            tr("answer_7_3['p'] should be a p-value between 0 and 1"))
-    expect(abs(float(answer["p"]) - true["p"]) <= 1e-6,
-           tr("the p-value is off: the exact McNemar test is a two-sided binomial test of 'fixed' out of the fixed + "
-              "broken photos, with probability one half (a one-sided test, or a test on all photos, differs)"))
+    p = float(answer["p"])
+    if abs(p - true["p"]) > 1e-6 and not any(rounded_to(p, true["p"], d) for d in range(3, 7)):   # not right, even
+        coarse = next((d for d in (1, 2) if rounded_to(p, true["p"], d)), None)                   # rounded
+        expect(coarse is None, tr("close: {p:g} is the p-value rounded to {digits} decimal(s); give at least 3 "
+                                  "decimals (or the unrounded value)", p=p, digits=coarse))
+        expect(p != 0, tr("a p-value of 0 says the counts are impossible under 'no difference'; if you rounded, give "
+                          "more digits (this one is not 0)"))
+        expect(False, tr("the p-value is off: the exact McNemar test is a two-sided binomial test of 'fixed' out of "
+                         "the fixed + broken photos, with probability one half (a one-sided test, or a test on all "
+                         "photos, differs)"))
     return correct(prediction_note(ns, "7.3", true["gain"]) + tr(" (the accuracy change fine-tuning made on the test "
                                                                  "photos)"))
+
+
+def rounded_to(answer: float, true: float, digits: int) -> bool:
+    """Whether ``answer`` is ``true`` rounded to ``digits`` decimals or to ``digits`` significant figures (not 0)."""
+    candidates = {round(true, digits), float(f"{true:.{digits}g}")} - {0.0}
+    return any(abs(answer - c) <= 1e-12 for c in candidates)
 
 
 def fine_tuning_verdict(ns: Mapping[str, Any]) -> str:
@@ -148,10 +179,10 @@ def fine_tuning_verdict(ns: Mapping[str, Any]) -> str:
                  "between 'fine-tuning helped' and 'fine-tuning hurt'; otherwise the test photos give no evidence "
                  "either way, whatever the two accuracies are, and the cheaper model (the frozen head) is the default.")
 def _did_fine_tuning_pay(answer: Any, ns: Mapping[str, Any]) -> Verdict:
-    expect(isinstance(answer, str) and answer.strip().lower() in VERDICTS_7_4,
+    expect(isinstance(answer, str) and answer.strip().rstrip(".").strip().lower() in VERDICTS_7_4,
            tr("answer_7_4 should be one of {list}", list=list(VERDICTS_7_4)))
     true, verdict = fine_tuning_changes(ns), fine_tuning_verdict(ns)
-    chosen = answer.strip().lower()
+    chosen = answer.strip().rstrip(".").strip().lower()
     if chosen != verdict and verdict == VERDICTS_7_4[2]:
         expect(False, tr("the accuracies differ by {gain:+.1%}, but McNemar's p = {p:.2f} on {value} disagreeing "
                          "photos: a difference that size is common between two equally good models",

@@ -18,7 +18,10 @@ Few-shot Classification": base species for pretraining, novel species for the ne
   the methods in :data:`METHODS`, from one seed. Every Keras method trains the same network for the
   same number of steps with the same two learning rates (a 10x higher one for the new head); only the
   starting weights and which layers learn differ. ``"frozen"`` is a linear probe: logistic regression on
-  the source network's pooled features, its regularisation chosen on the validation photos.
+  the source network's pooled features, its regularisation chosen on the validation photos. ``"frozen random"``
+  is the untrained control of that probe: the same probe on the pooled features of the network the scratch arm
+  starts from (built as the source is, seeded with the run's seed, never trained), so frozen minus frozen random
+  is what the source's features add and frozen random minus scratch is what reading fixed features costs.
 
 The seed fixes which training photos a run gets (:func:`subset_indices`), the new head's
 start and the order of the batches, so methods on the same seed see the same photos: compare
@@ -49,7 +52,9 @@ TARGET_BATCH = 32
 BODY_LR = 1e-3
 TARGET_BN_MOMENTUM = 0.9   # moving statistics settle within the target runs' few steps (0.9 ** 80 < 1e-3)
 DEPTHS = {"head only": 0, "top block": 1, "everything": 4}   # convolution blocks that learn, from the top
-METHODS = ("frozen", "fine-tuned", "scratch")
+METHODS = ("frozen", "fine-tuned", "scratch", "frozen random")
+PROBES = ("frozen", "frozen random")   # linear probes on fixed features: no training steps
+UNTRAINED = ("scratch", "frozen random")   # arms that never read the source model's weights
 C_GRID = (0.01, 0.1, 1.0, 10.0)   # inverse regularisation of the linear probe, chosen on validation photos
 # depth_choice's "validation choice" labels: English in the table (tests compare them), shown translated (i18n.table_in)
 CHOSEN, ONLY_DEPTH_RUN = N_("chosen"), N_("only depth run")
@@ -282,9 +287,21 @@ def target_arrays(splits: dict, image_size: int = IMAGE_SIZE) -> Target:
     return Target(x, y, int(len(np.unique(y["train"]))))
 
 
+def random_network(source, target: Target, seed: int):
+    """The network the scratch arm starts from on ``seed``: built as the source is (its input size and width), for the
+    target's classes, after ``keras.utils.set_random_seed(seed)``; untrained."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return build_conv4(target.n_classes, source.input.shape[1], source.get_layer("block1_conv").filters,
+                       bn_momentum=TARGET_BN_MOMENTUM)
+
+
 def transfer_run(method: str, source, target: Target, n_per_class: int | None, seed: int,
                  depth: str = "everything", steps: int = STEPS) -> dict:
-    """One run on the target: ``"frozen"`` (linear probe), ``"fine-tuned"`` (from the source, to ``depth``), ``"scratch"``.
+    """One run on the target: ``"frozen"`` (linear probe), ``"fine-tuned"`` (from the source, to ``depth``),
+    ``"scratch"``, or ``"frozen random"`` (the linear probe on the pooled features of :func:`random_network`, the
+    scratch arm's untrained start: the probe's untrained control).
 
     Returns:
         a row: method, depth, n_per_class (a string: "5", or "all" for None), seed, n_train, steps, val_accuracy,
@@ -296,9 +313,9 @@ def transfer_run(method: str, source, target: Target, n_per_class: int | None, s
     idx = subset_indices(target.y["train"], n_per_class, seed)
     x, y = target.x["train"][idx], target.y["train"][idx]
     row = {"method": method, "n_per_class": size_label(n_per_class), "seed": int(seed), "n_train": int(len(idx)),
-           "steps": int(steps) if method != "frozen" else 0}
-    if method == "frozen":
-        body = body_of(source)
+           "steps": 0 if method in PROBES else int(steps)}
+    if method in PROBES:
+        body = body_of(source if method == "frozen" else random_network(source, target, seed))
         feats = {name: predict_features(body, arr) for name, arr in (("train", x), ("val", target.x["val"]),
                                                                       ("test", target.x["test"]))}
         probe = linear_probe(feats["train"], y, feats["val"], target.y["val"], feats["test"])
@@ -308,9 +325,7 @@ def transfer_run(method: str, source, target: Target, n_per_class: int | None, s
             model = with_new_head(source, target.n_classes, seed)
             row["depth"] = depth
         elif method == "scratch":
-            keras.utils.set_random_seed(seed)
-            model = build_conv4(target.n_classes, source.input.shape[1], source.get_layer("block1_conv").filters,
-                                bn_momentum=TARGET_BN_MOMENTUM)
+            model = random_network(source, target, seed)
             row["depth"], depth = "everything", "everything"
         else:
             raise ValueError(f"Unknown method {method!r}: use one of {METHODS}.")
@@ -382,8 +397,21 @@ def depth_choice(grid):
             .sort_values(["_n", "_d"]).drop(columns=["_n", "_d"]).reset_index(drop=True))
 
 
-ARM_COLORS = {"scratch": "#7f7f7f", "frozen": "#2ca02c", "fine-tuned (head only)": "#98df8a",
-              "fine-tuned (top block)": "#9467bd", "fine-tuned (everything)": "#1f77b4"}
+ARM_COLORS = {"scratch": "#7f7f7f", "frozen random": "#bcbd22", "frozen": "#2ca02c",
+              "fine-tuned (head only)": "#98df8a", "fine-tuned (top block)": "#9467bd",
+              "fine-tuned (everything)": "#1f77b4"}
+
+
+def size_ticks(frame) -> list[str]:
+    """Tick labels of the sizes: ``"all"`` becomes ``"all (≈24)"``, its mean training photos per species, so that an
+    evenly spaced axis does not hide how far "all" is from the last number."""
+    sizes = size_order(frame["n_per_class"])
+    numbered = frame[frame["n_per_class"] != "all"]
+    if "n_train" not in frame or numbered.empty or "all" not in sizes:
+        return sizes
+    classes = float((numbered["n_train"] / numbered["n_per_class"].astype(int)).median())   # k photos: k x classes
+    per_class = frame.loc[frame["n_per_class"] == "all", "n_train"].mean() / classes
+    return [f"all (≈{per_class:.0f})" if size == "all" else size for size in sizes]
 
 
 def plot_transfer_curves(grid, title: str = "Small CNN pretrained on 80 other bird species, transferred to the 10",
@@ -404,10 +432,10 @@ def plot_transfer_curves(grid, title: str = "Small CNN pretrained on 80 other bi
         ax.errorbar(xs, part["mean"], yerr=[part["mean"] - part["low"], part["high"] - part["mean"]], marker="o",
                     capsize=3, color=ARM_COLORS.get(arm), label=arm)
     ax.axhline(chance, color="black", linestyle="--", linewidth=1, label="chance")
-    ax.set_xticks(np.arange(len(sizes)), sizes)
+    ax.set_xticks(np.arange(len(sizes)), size_ticks(frame))
     counts = frame.groupby(["arm", "n_per_class"])["seed"].nunique()
     seeds = f"{counts.min()}" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()}"
-    ax.set(title=title, xlabel="training photos per species", ylim=(0, 1),
+    ax.set(title=title, xlabel="training photos per species (evenly spaced, not to scale)", ylim=(0, 1),
            ylabel=f"test accuracy (mean of {seeds} seeds, 95% t interval)")
     ax.legend(fontsize=8, loc="upper left")
     return ax
@@ -462,20 +490,22 @@ def paired_gains(table, baseline: str = "scratch", metric: str = "test_accuracy"
 RERUN_KEYS = ["method", "depth", "n_per_class", "seed", "steps", "source"]
 
 
-def rerun_gaps(live, recorded, n_test: int):
+def rerun_gaps(live, recorded, n_test: int, live_trained_now: bool = False):
     """Live runs beside their recorded twins: how many test photos each got right, and which source weights they read.
 
     Twins share the arm, depth, photos per species, seed, steps and the source model's file name (``source``).
     That name hashes the source's settings, Keras version and photos, not its trained weights, and training is
     not bit-reproducible: a fresh artifacts folder trains the source again, with other weights. So the column
-    ``source weights`` says, per twin, ``"not used"`` (scratch: its start is random, not the source), ``"same"``
-    (both tables' ``source_weights`` fingerprints match), ``"different"`` or ``"not recorded"`` (a table without
-    the column, such as the grid recorded before it existed). Only "not used" and "same" twins ran the same
-    thing twice.
+    ``source weights`` says, per twin, ``"not used"`` (scratch and frozen random: their network is random, not the
+    source), ``"same"`` (both tables' ``source_weights`` fingerprints match), ``"different"`` (they differ, or the
+    recorded table has none and ``live_trained_now``: a source trained in this run cannot hold the weights of a
+    table recorded before it) or ``"not recorded"`` (a table without the column, such as the grid recorded before it
+    existed, read with a source model loaded from the cache). Only "not used" and "same" twins ran the same thing
+    twice.
 
     Returns:
         one row per twin: arm, n_per_class, seed, ``right live``, ``right recorded`` (test photos right, from the
-        accuracies) and their ``difference`` (live minus recorded), and ``source weights``; scratch rows first.
+        accuracies) and their ``difference`` (live minus recorded), and ``source weights``; the rows that do not use the source first.
     """
     import pandas as pd
 
@@ -490,15 +520,17 @@ def rerun_gaps(live, recorded, n_test: int):
     right = {name: np.rint(both[f"test_accuracy {name}"].to_numpy(float) * n_test).astype(int)
              for name in ("live", "recorded")}
     unknown = both["weights live"].isna() | both["weights recorded"].isna()
-    status = np.select([both["method"] == "scratch", unknown, both["weights live"] == both["weights recorded"]],
-                       ["not used", "not recorded", "same"], "different")
+    status = np.select([both["method"].isin(UNTRAINED), unknown & live_trained_now, unknown,
+                        both["weights live"] == both["weights recorded"]],
+                       ["not used", "different", "not recorded", "same"], "different")
     out = pd.DataFrame(dict(zip(columns, [both.apply(method_label, axis=1), both["n_per_class"], both["seed"],
                                           right["live"], right["recorded"], right["live"] - right["recorded"], status])))
     return out.sort_values("source weights", key=lambda s: s != "not used", kind="stable").reset_index(drop=True)
 
 
-def results_csv() -> Path | None:
-    """The recorded grid, ``docs/results/07_bird_source_grid.csv``, when the course checkout has it."""
+def results_csv(name: str = "07_bird_source_grid.csv") -> Path | None:
+    """A recorded table in ``docs/results/`` (default: the grid; ``"07_bird_source_random.csv"``: the frozen random
+    arm), when the course checkout has it."""
     root = config.repo_root()
-    path = root / "docs" / "results" / "07_bird_source_grid.csv" if root else None
+    path = root / "docs" / "results" / name if root else None
     return path if path and path.is_file() else None

@@ -15,9 +15,14 @@ Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offli
     python -m course_utils.tools.bird_source_grid                      # the recorded grid
     python -m course_utils.tools.bird_source_grid --pretrain-only      # build the source model only (--retrain: again)
     python -m course_utils.tools.bird_source_grid --seeds 0 1 --sizes 1 all --depth-sizes all --out /tmp/grid.csv
+    python -m course_utils.tools.bird_source_grid --methods "frozen random" \
+        --out docs/results/07_bird_source_random.csv                   # the probe's untrained control
 
 The recorded grid (4 sizes x 5 seeds x frozen, fine-tuned and scratch, plus the head-only and top-block depths at 5
 and all photos per species) is 60 network runs of a few seconds each on one quiet CPU core, and 20 linear probes.
+``--methods "frozen random"`` runs the probe's untrained control (``bird_source.random_network``: the scratch arm's
+network before training, read by the same probe); it trains nothing and does not use the source model's weights
+(the ``source`` columns still name the source model, whose input size and width it copies).
 """
 from __future__ import annotations
 
@@ -34,6 +39,13 @@ COLUMNS = ("method", "n_per_class", "seed", "n_train", "steps", "depth", "C", "v
 DEFAULT_OUT = Path("docs/results/07_bird_source_grid.csv")
 
 
+def bird_source_methods() -> tuple[str, ...]:
+    """The arms ``bird_source.transfer_run`` knows (``"frozen random"`` is not in the default grid)."""
+    from course_utils.lessons import bird_source
+
+    return bird_source.METHODS
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
@@ -43,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="sizes at which every depth runs (elsewhere: 'everything' only)")
     parser.add_argument("--steps", type=int, default=None, help="gradient steps per run (default: bird_source.STEPS)")
     parser.add_argument("--methods", nargs="+", default=["frozen", "fine-tuned", "scratch"],
-                        choices=["frozen", "fine-tuned", "scratch"])
+                        choices=list(bird_source_methods()))
     parser.add_argument("--append", action="store_true", help="add the runs to an existing --out file")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--pretrain-only", action="store_true", help="build the source model if missing, and stop")
@@ -87,10 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         table = pd.concat([done, table], ignore_index=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
     partial.unlink(missing_ok=True)
-    gains = bird_source.paired_gains(table)
-    print(gains.round(3).to_string(index=False))
-    print(f"{len(gains)} intervals: about {stats.expected_false_exclusions(len(gains)):.1f} would exclude 0 by chance "
-          f"alone; {len(rows)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
+    if "scratch" in set(table["method"]):
+        gains = bird_source.paired_gains(table)
+        print(gains.round(3).to_string(index=False))
+        print(f"{len(gains)} intervals: about {stats.expected_false_exclusions(len(gains)):.1f} would exclude 0 by "
+              f"chance alone")
+    else:   # nothing to pair with: each arm's mean over the seeds
+        arms = table.assign(arm=table.apply(bird_source.method_label, axis=1))
+        print(stats.summarize(arms, ["arm", "n_per_class"]).round(3).to_string(index=False))
+    print(f"{len(rows)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
     return 0
 
 
