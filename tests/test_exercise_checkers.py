@@ -524,6 +524,38 @@ def _off_by_one_6_1(ns, solved):
                                             for im in images]) if m else images.copy()
 
 
+def _global_random_6_1(ns, solved):
+    """A right shift whose offsets come from NumPy's global generator, not from the rng it is given."""
+    from course_utils.exercises.lesson06 import shifted
+
+    return lambda images, m, rng: np.stack([shifted(im, *(int(v) for v in np.random.randint(-m, m + 1, size=2)))
+                                            for im in images])
+
+
+def _own_generator_6_1(ns, solved):
+    """A right shift that makes its own generator (seed 0) every call: repeatable, but blind to the rng it is given."""
+    from course_utils.exercises.lesson06 import shifted
+
+    def random_shift(images, m, rng):
+        own = np.random.default_rng(0)
+        return np.stack([shifted(im, *(int(v) for v in own.integers(-m, m + 1, size=2))) for im in images])
+    return random_shift
+
+
+def _two_rotations_6_2(ns, solved):
+    """Two ±10° rotations, each within the rule on its own: together they turn by up to ±20°."""
+    layers = ns["layers"]
+    return ns["keras"].Sequential([layers.RandomRotation(10 / 360, fill_mode="constant"),
+                                   layers.RandomRotation(10 / 360, fill_mode="constant")])
+
+
+def _invert_6_2(ns, solved):
+    """A small rotation and RandomInvert: a white background, not MNIST's black."""
+    layers = ns["layers"]
+    return ns["keras"].Sequential([layers.RandomRotation(10 / 360, fill_mode="constant"),
+                                   layers.RandomInvert(value_range=(0, 1))])
+
+
 def _one_random_layer_6_2(ns, solved):
     """One random layer and a Rescaling that does nothing: only one layer is random augmentation."""
     layers = ns["layers"]
@@ -557,6 +589,20 @@ def _wrong_turn_6_3(ns, solved):
     table.loc[row, "accuracy"] = 1.0 - table.loc[row, "accuracy"]
     table.loc[row, "model still reads it"] = table.loc[row, "accuracy"] >= float(
         table.loc[table["transformation"] == "original", "accuracy"].iloc[0]) - 0.05
+    return table
+
+
+def _predict_rows_6_3(ns, solved):
+    """Own rows made with keras.Sequential([...]).predict: predict runs the random layers with training=False, so the
+    'transformed' digits are the originals and every such row has exactly the original's accuracy."""
+    keras, layers, x, y = ns["keras"], ns["layers"], ns["x_digits_test"], ns["y_digits_test"]
+    rows = {name: float(np.mean(ns["predicted"][name] == y)) for name in ("original", "flipped left-right", "turned 180°")}
+    for name, layer in {"rotation ±10°": layers.RandomRotation(10 / 360, fill_mode="constant"),
+                        "shift ±2 px": layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant")}.items():
+        images = keras.Sequential([keras.Input(shape=x.shape[1:]), layer]).predict(x, verbose=0)
+        rows[name] = float(np.mean(ns["digit_model"].predict(images, verbose=0).argmax(axis=1) == y))
+    table = ns["pd"].DataFrame({"transformation": list(rows), "accuracy": list(rows.values())})
+    table["model still reads it"] = table["accuracy"] >= rows["original"] - 0.05
     return table
 
 
@@ -669,7 +715,7 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
         [np.roll(im, tuple(rng.integers(-m, m + 1, 2)), axis=(0, 1)) for im in images]),
                        lambda ns, s: lambda images, m, rng: images,
                        lambda ns, s: lambda images, m, rng: np.stack([np.roll(im, (m, m), axis=(0, 1)) for im in images]),
-                       _off_by_one_6_1]),
+                       _off_by_one_6_1, _global_random_6_1, _own_generator_6_1]),
     "6.2": (lesson_6, [lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomFlip("horizontal"),
                                                              ns["layers"].RandomTranslation(0.1, 0.1,
                                                                                            fill_mode="constant")]),
@@ -680,10 +726,11 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        _nested_unsafe_6_2,
                        lambda ns, s: ns["keras"].Sequential([ns["layers"].RandomRotation(0.02),       # reflect fill
                                                              ns["layers"].RandomContrast(0.2)]),
-                       _one_random_layer_6_2, _white_fill_6_2, _brightness_0_255_6_2]),
+                       _one_random_layer_6_2, _white_fill_6_2, _brightness_0_255_6_2, _two_rotations_6_2,
+                       _invert_6_2]),
     "6.3": (lesson_6, [lambda ns, s: s.assign(**{"model still reads it": True}), _row_keeps_6_3,
                        lambda ns, s: s[s["transformation"].isin(["original", "flipped left-right", "turned 180°"])],
-                       _wrong_turn_6_3]),
+                       _wrong_turn_6_3, _predict_rows_6_3]),
     "7.1": (lesson_7, [lambda ns, s: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers
                                          if layer.name.startswith(("conv4_", "conv5_")) for w in layer.weights),
                        lambda ns, s: sum(int(np.prod(w.shape)) for layer in ns["base_model"].layers

@@ -16,6 +16,14 @@ def _source_hidden_kernel(source) -> np.ndarray:
     return np.asarray(source.get_layer("hidden").get_weights()[0])
 
 
+def _leaf_layers(model) -> list:
+    """Every layer of ``model``, nested models opened (depth first): a body built as its own model counts too."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found += _leaf_layers(layer) if hasattr(layer, "layers") else [layer]
+    return found
+
+
 @exercise("5.1", hint="summary() shows layer names, shapes and counts but not activations: ask a layer for its "
                       "configuration (get_config()). Then ask why a whole-model set_weights cannot fit the new head.",
           recipe="Read each source layer's get_config() (the hidden layer's 'activation' included); build a new "
@@ -24,13 +32,15 @@ def _source_hidden_kernel(source) -> np.ndarray:
                  "source's layer objects in the new model); set the copied hidden layer's trainable to False.")
 def _five_class_target(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     source = lesson_value(ns, "source")
-    expect(hasattr(answer, "layers") and hasattr(answer, "output_shape"),
-           tr("answer_5_1 should be a Keras model"))
+    expect(hasattr(answer, "layers"), tr("answer_5_1 should be a Keras model"))
+    expect(hasattr(answer, "output_shape"), tr("answer_5_1 is a Keras model that has not been built, so it has no "
+                                               "input shape yet: start it with keras.Input(shape=(28, 28)), like the "
+                                               "source"))
     expect(tuple(answer.output_shape) == (None, N_TOPS), tr("the new head should have {n_tops} outputs, one per "
                                                             "class of the new task (output shape {output_shape})",
                                                             n_tops=N_TOPS, output_shape=answer.output_shape))
     kernel = _source_hidden_kernel(source)
-    copies = [layer for layer in answer.layers if any(np.shape(w) == kernel.shape for w in layer.get_weights())]
+    copies = [layer for layer in _leaf_layers(answer) if any(np.shape(w) == kernel.shape for w in layer.get_weights())]
     expect(copies, tr("the model has no 784×128 hidden layer: keep the source's body"))
     hidden = copies[0]
     expect(hidden is not source.get_layer("hidden"), tr("the target reuses the source's own layer object: training "
@@ -39,11 +49,17 @@ def _five_class_target(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(np.array_equal(hidden.get_weights()[0], kernel), tr("the hidden layer's weights are not the source's: "
                                                                "copy them (get_weights / set_weights)"))
     source_activation = getattr(source.get_layer("hidden"), "activation", None)
-    expect(getattr(getattr(hidden, "activation", None), "__name__", None) == getattr(source_activation, "__name__", ""),
+    activation = getattr(getattr(hidden, "activation", None), "__name__", None)
+    expect(activation is not None, tr("the layer that holds the copied 784×128 weights is a {kind}, which has no "
+                                      "activation: use a Dense layer with the source's activation",
+                                      kind=type(hidden).__name__))
+    expect(activation == getattr(source_activation, "__name__", ""),
            tr("the hidden layer's activation is {getattr}, not the source's: the copied weights were learned through "
               "the source's activation (source.get_layer('hidden').get_config()['activation'] shows it)",
-              getattr=getattr(getattr(hidden, 'activation', None), '__name__', '?')))
-    expect(not hidden.trainable, tr("the copied body should be frozen (trainable = False)"))
+              getattr=activation))
+    hidden_weights = {id(w) for w in hidden.weights}   # frozen = none of them is among the weights training updates
+    expect(not any(id(w) in hidden_weights for w in answer.trainable_weights),
+           tr("the copied body should be frozen (trainable = False)"))
     images = lambda: np.random.default_rng(0).random((8, *tuple(answer.input_shape)[1:])).astype("float32")  # noqa: E731
     outputs = np.asarray(call(lambda: answer(images(), training=False), name="answer_5_1"), dtype=float)
     expect(outputs.shape == (8, N_TOPS) and (outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1, atol=1e-4),
