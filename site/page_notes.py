@@ -60,7 +60,7 @@ def weights_admonition(printed: str, docname: str, zh: bool = False) -> nodes.El
         raise ExtensionError(
             f"{docname}: the executed lesson printed no weights note ({' / '.join(WEIGHTS_NOTE_PREFIXES)}) and no "
             f"'{RANDOM_WEIGHTS_MARKER}' banner, so the site cannot say whether its outputs come from ImageNet "
-            "weights. Keep the cell that prints weights_choice.note and the banner.")
+            "weights. Keep the cell that prints weights_choice.describe() (the note itself, in English) and the banner.")
     if (RANDOM_WEIGHTS_MARKER in printed or not note.startswith(WEIGHTS_NOTE_PREFIXES[0])) and zh:
         return admonition("warning", "随机权重：这是流程检查，不是迁移学习", [
             f"本页的输出由 {note or 'random initialisation'} 产生。骨干网络从未见过 ImageNet，因此下面的每个准确率、"
