@@ -618,3 +618,14 @@ def test_table_display_is_registered_by_setup_and_only_inside_ipython(english, m
     monkeypatch.setattr(env, "register_table_display", lambda: calls.append(1) or False)
     env.setup(show=False)
     assert calls == [1]
+
+
+def test_lesson_5_prints_each_advanced_method_by_a_translated_name(english, monkeypatch):
+    """zh_057: lesson 5's check lines printed the identifiers 'joint', 'l2', 'l2-sp' into Chinese sentences. Fails if
+    an advanced method has no printed name, or if a name stays English under zh (L2-SP is a name in both)."""
+    from course_utils.lessons import transfer
+
+    assert set(transfer.ADVANCED_NAMES) == set(transfer.ADVANCED_METHODS)
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    names = {method: i18n.tr(name) for method, name in transfer.ADVANCED_NAMES.items()}
+    assert names == {"l2-sp": "L2-SP", "l2": "普通 L2", "joint": "联合目标"}

@@ -41,11 +41,12 @@ from .transfer_models import (SOURCE_RECIPE, attach_l2, attach_l2sp, body_layers
                               source_path, source_tag, train_source)
 from .transfer_results import (choose_on_validation, complete_seeds, near_table, paired_gains, plot_accuracy_vs_n,
                                plot_near_far, plot_sweep, random_body_gains, rollback_report, summarise)
-from .transfer_runs import (ADVANCED_METHODS, CODE_VERSION, METHODS, RANDOM_BODY, RunConfig, cached_run, config_key,
-                            keep_best_weights, predict_loss_accuracy, run_one, trainer_tag)
+from .transfer_runs import (ADVANCED_METHODS, ADVANCED_NAMES, CODE_VERSION, METHODS, RANDOM_BODY, RunConfig, cached_run,
+                            config_key, keep_best_weights, predict_loss_accuracy, run_one, trainer_tag)
 
 __all__ = [
-    "ADVANCED_METHODS", "BUDGET", "CODE_VERSION", "METHODS", "NEAR_N", "NEAR_PER_CLASS", "NEAR_SEEDS",
+    "ADVANCED_METHODS", "ADVANCED_NAMES", "BUDGET", "CODE_VERSION", "METHODS", "NEAR_N", "NEAR_PER_CLASS",
+    "NEAR_SEEDS",
     "NEAR_SOURCE_DIGITS", "NEAR_TARGET_DIGITS", "RANDOM_BODY", "SOURCE_RECIPE", "RunConfig", "advanced_configs", "attach_l2",
     "attach_l2sp", "body_layers", "build", "build_joint", "cached_run", "choose_on_validation", "complete_seeds",
     "config_key", "control_configs", "copy_body", "grid_configs", "keep_best_weights", "load_near_data",

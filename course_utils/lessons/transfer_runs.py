@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from ..caching import atomic_write, stable_key
+from ..i18n import N_
 from .transfer_data import training_subset
 from .transfer_models import attach_l2, attach_l2sp, build, build_joint, copy_body, set_body_trainable
 
 CODE_VERSION = 1  # bump when the training recipe below changes: it invalidates every cached result
 METHODS = ("scratch", "fine-tune all", "frozen body", "two-stage")
 ADVANCED_METHODS = ("l2-sp", "l2", "joint")
+# what a lesson prints for each (translated with i18n.tr; the identifiers above stay in tables and files)
+ADVANCED_NAMES = {"l2-sp": N_("L2-SP"), "l2": N_("plain L2"), "joint": N_("joint objective")}
 # The untrained control of the frozen body: the same model, head, budget and early stopping, but the body keeps the
 # random initialisation scratch starts from on that seed (no source weights copied), frozen. Frozen body minus this
 # is what the source's features are worth when only a head is trained; this minus scratch is what freezing costs.
