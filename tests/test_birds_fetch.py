@@ -147,6 +147,35 @@ def test_folder_mirror_missing_one_photo_names_it(course_env, bird_set, tmp_path
         birds.fetch_birds(progress=False)
 
 
+@pytest.mark.parametrize("mirror_holds", ["mnist only", "no mirror"])
+def test_without_from_origin_the_archive_is_never_downloaded(course_env, tmp_path, monkeypatch, capsys, mirror_holds):
+    """Lesson 00's default (DOWNLOAD_CUB_ARCHIVE = False): a mirror with neither birds/ nor cub/ (a USB stick with MNIST
+    only), or no mirror, must not start the 1.15 GB download; fetch_birds says it could not obtain the archive."""
+    register_archive(monkeypatch, fake_cub_archive(tmp_path / "CUB_200_2011.tgz"),
+                     url="http://127.0.0.1:9/CUB_200_2011.tgz")  # the origin: a closed local port
+    monkeypatch.setattr(bird_sources, "_download", lambda *args, **kwargs: pytest.fail("downloaded"))
+    if mirror_holds == "mnist only":
+        (tmp_path / "usb" / "mnist").mkdir(parents=True)
+        monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "usb"))
+    from course_utils.data import fetch
+
+    monkeypatch.setattr(fetch, "_download", lambda *args, **kwargs: pytest.fail("downloaded"))
+    with pytest.raises(DataUnavailableError, match="Could not obtain cub/CUB_200_2011.tgz"):
+        birds.fetch_birds(progress=False, from_origin=False)
+    assert "trying the origin" not in capsys.readouterr().out
+    assert not birds.birds_dir().exists()
+
+
+def test_without_from_origin_a_mirror_archive_is_still_used(course_env, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "cub").mkdir(parents=True)
+    register_archive(monkeypatch, fake_cub_archive(mirror / "cub" / "CUB_200_2011.tgz"))
+    monkeypatch.setattr(birds, "BIRD_SPECIES", SPECIES)
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))
+    folder = birds.fetch_birds(progress=False, from_origin=False)
+    assert birds.prepared_birds_problem(folder) is None
+
+
 # --- re-checking a prepared folder before use -----------------------------------------------------
 def damage_missing_photo(folder):
     next(folder.glob("*/*.jpg")).unlink()

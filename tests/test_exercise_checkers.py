@@ -78,13 +78,13 @@ def lesson_2(tmp_path, monkeypatch):
     X_train_s = scaler.transform(X_train).astype("float32")
     model = ns["compile_net"](ns["build_iris_net"](4, 3))
     model.set_weights(_trained_iris_weights(X_train_s.tobytes(), y_train.tobytes()))
-    ns.update(X_rest=X_rest, y_rest=y_rest)   # the development flowers cv_logistic may use
+    ns.update(X_rest=X_rest, y_rest=y_rest, X_train=X_train)   # the development flowers cv_logistic may use
     ns.update(iris=iris, scaler=scaler, X_train_s=X_train_s, y_train=y_train, EPOCHS=30, model=model, y_test=y_test,
               X_test_s=scaler.transform(X_test).astype("float32"), X_val_s=scaler.transform(X_val).astype("float32"),
               y_val=y_val,
               body=ns["keras"].Model(model.inputs[0], model.get_layer("hidden").output),
               feature_names=iris.feature_names, class_names=iris.class_names,
-              cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=0))
+              cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=0), CV_FOLDS=3)
     return ns
 
 
@@ -885,6 +885,56 @@ def test_1_1_catches_finite_differences_the_counts_cannot_see(tmp_path_factory, 
     assert "exact" in verdict.message, verdict.message
 
 
+def test_1_1_passes_backpropagation_written_as_a_loop_over_the_examples(tmp_path_factory, monkeypatch):
+    """w_012: exact backpropagation per example, then averaged, used W2 19 times on the check's 9 rows and was called
+    a numerical gradient (the limit was 10 uses). The limit now scales with the weights, which finite differences
+    need one or two evaluations each for, not with the rows; forward differences (85 runs) still fail."""
+    ns = _state("1.1", tmp_path_factory, monkeypatch)
+    loop = _in_lesson(ns, """
+def backward_loop(params, X, y):
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    for x, label in zip(X, y):
+        a = x @ params["W1"] + params["b1"]
+        h = relu(a)
+        p = softmax(h @ params["W2"] + params["b2"])
+        d2 = p - np.eye(len(p))[label]
+        d1 = (params["W2"] @ d2) * (relu(a) > 0)
+        grads["W1"] += np.outer(x, d1); grads["b1"] += d1
+        grads["W2"] += np.outer(h, d2); grads["b2"] += d2
+    return {name: g / len(X) for name, g in grads.items()}
+""", "backward_loop")
+    verdict = exercises.evaluate("1.1", loop, ns)
+    assert verdict.verdict == "correct", verdict.message
+    forward_differences = _in_lesson(ns, """
+def backward_forward_differences(params, X, y):
+    mine = {k: v.copy() for k, v in params.items()}
+    loss = lambda p: cross_entropy(softmax(relu(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]), y)
+    base, grads = loss(mine), {}
+    for name, value in mine.items():
+        grads[name] = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            old = value[i]
+            value[i] = old + 1e-6
+            grads[name][i] = (loss(mine) - base) / 1e-6
+            value[i] = old
+    return grads
+""", "backward_forward_differences")
+    verdict = exercises.evaluate("1.1", forward_differences, ns)
+    assert verdict.verdict == "not quite" and "finite differences" in verdict.message, verdict.message
+
+
+def test_0_1_a_wrong_prediction_is_said_of_the_prediction(tmp_path_factory, monkeypatch):
+    """w_012: "your prediction: 'Coat', measured 'Pullover' (not what happened)" read as a verdict on the
+    measurement; the verdict now follows the prediction."""
+    ns = dict(_state("0.1", tmp_path_factory, monkeypatch))
+    exec(solutions.solution_code("0.1", 0), ns)
+    solved = ns["answer_0_1"]
+    ns["prediction_0_1"] = next(name for name in ns["fashion"].class_names if name != solved)
+    verdict = exercises.evaluate("0.1", solved, ns)
+    assert verdict.verdict == "correct", verdict.message
+    assert f"{ns['prediction_0_1']!r}, not what happened: measured {solved!r}" in verdict.message, verdict.message
+
+
 def test_1_3_a_wrong_loss_names_how_the_network_should_be_trained(tmp_path_factory, monkeypatch):
     """A row whose accuracy matches but whose loss does not (a differently trained network can score the same) is
     told how the check trains it, not only that the loss is off."""
@@ -919,6 +969,21 @@ def test_2_1_tells_wrong_scalers_apart_on_a_confident_model(tmp_path_factory, mo
         assert np.abs(wrong - right).max() < 1e-4                 # within the old check's atol
         verdict = exercises.evaluate("2.1", wrong, ns)
         assert verdict.verdict == "not quite" and reason in verdict.message, verdict.message
+
+
+def test_2_1_a_scaler_refitted_on_the_three_flowers_is_not_quite(tmp_path_factory, monkeypatch):
+    """w_012: `model(scaler.fit_transform(new_flowers))` refits the lesson's scaler in place; the check took its
+    expected answer from that same scaler and passed it. It now refits the training rows' scaler itself."""
+    import copy
+
+    ns = dict(_state("2.1", tmp_path_factory, monkeypatch))
+    ns["scaler"] = copy.deepcopy(ns["scaler"])   # the state is shared with other tests
+    lazy = ns["model"](ns["scaler"].fit_transform(NEW_FLOWERS).astype("float32")).numpy()
+    verdict = exercises.evaluate("2.1", lazy, ns)
+    assert verdict.verdict == "not quite" and "refitted the lesson's `scaler` on the three flowers" in verdict.message
+    ns["scaler"].fit(ns["X_train"])                # the learner reruns the cell that fits it
+    right = ns["model"](ns["scaler"].transform(NEW_FLOWERS).astype("float32")).numpy()
+    assert exercises.evaluate("2.1", right, ns).verdict == "correct"
 
 
 def test_2_3_tells_swapped_labels_from_an_under_trained_head(tmp_path_factory, monkeypatch):

@@ -105,6 +105,20 @@ def test_plot_lr_sweep_draws_the_crosses_above_every_finite_distance():
     assert len(dashed) == 1 and 56 < float(dashed[0].get_ydata()[0]) < min(float(np.min(c.get_ydata())) for c in crosses)
 
 
+def test_plot_lr_sweep_keeps_the_legend_off_the_points():
+    """w_012: the legend in the lower left covered Adam's points near 1e-12 on Rosenbrock, the ones the lesson's prose
+    sends the reader to; it now sits below the axes, so no drawn point lies under it."""
+    import matplotlib.pyplot as plt
+
+    ax = plot_lr_sweep(BOWL, [0.001, 0.01, 0.1, 1.0], {"a": [1.0, 1e-13, 1e-12, np.inf], "b": [2.0, 0.5, 1e-3, 1.0]},
+                       best={"a": 0.01})
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y1 <= ax.get_window_extent().y0      # wholly below the axes
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("distances, expected", [
     ([0.5, 0.001, 0.002, 3.0], (0.2, 0.4)),
     ([0.001, 0.5, 0.001, 0.001], (0.4, 0.8)),        # the longer run wins, not the first

@@ -33,14 +33,17 @@ def bird_checksums() -> dict[str, str]:
     return {name.strip(): digest for digest, name in pairs}
 
 
-def prepare_into(staging: Path, species: list[str], progress: bool = True) -> str:
-    """Fill ``staging`` from the mirror's prepared birds, else from the archive; return the source."""
+def prepare_into(staging: Path, species: list[str], progress: bool = True, from_origin: bool = True) -> str:
+    """Fill ``staging`` from the mirror's prepared birds, else from the archive; return the source.
+
+    The archive comes from the cache or the mirror, else (only with ``from_origin``) from Caltech.
+    """
     mirror = config.data_mirror()
     if mirror and config.is_url(mirror) and _download_split_file(mirror, staging):
         return _download_birds(mirror, staging, progress)
     if mirror and not config.is_url(mirror) and (Path(mirror) / "birds" / SPLIT_FILE).is_file():
         return _copy_birds(Path(mirror) / "birds", staging, progress)
-    prepare_from_archive(fetch_file("cub/CUB_200_2011.tgz", progress), staging, species)
+    prepare_from_archive(fetch_file("cub/CUB_200_2011.tgz", progress, from_origin), staging, species)
     return "CUB-200-2011 archive"
 
 

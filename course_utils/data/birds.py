@@ -30,7 +30,7 @@ from .. import config
 from ..i18n import N_, tr
 from . import bird_sources
 from .bird_sources import CROP_MARGIN, PREPARED_SIZE, SPLIT_FILE, bird_checksums  # noqa: F401 (API)
-from .fetch import ensure_writable
+from .fetch import DataUnavailableError, ensure_writable  # noqa: F401 (DataUnavailableError: API)
 from .images import make_image_dataset, scan_image_folder  # noqa: F401 (make_image_dataset: API)
 
 BIRD_SPECIES = [
@@ -52,12 +52,19 @@ def birds_dir() -> Path:
     return config.data_dir() / "birds"
 
 
-def fetch_birds(progress: bool = True) -> Path:
+def fetch_birds(progress: bool = True, from_origin: bool = True) -> Path:
     """Return the folder of the prepared 10-species subset, preparing it when missing or damaged.
 
     Uses the mirror's prepared ``birds/`` folder when ``COURSE_DATA_MIRROR`` has one,
     otherwise downloads the CUB-200-2011 archive (mirror or Caltech) and prepares it.
     A prepared folder whose files or split file changed is prepared again.
+
+    Args:
+        from_origin: False: take the 1.15 GB archive only from the cache or the mirror, never from
+            Caltech (lesson 00 uses that unless the learner asks for the download).
+
+    Raises:
+        DataUnavailableError: neither the mirror nor (with ``from_origin``) the origin could supply the birds.
     """
     target = birds_dir()
     if target.parent.is_dir():
@@ -73,7 +80,7 @@ def fetch_birds(progress: bool = True) -> Path:
     staging = target.with_name(f"birds.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        source = bird_sources.prepare_into(staging, BIRD_SPECIES, progress)
+        source = bird_sources.prepare_into(staging, BIRD_SPECIES, progress, from_origin)
         _write_marker(staging, source)
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)

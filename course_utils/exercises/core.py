@@ -173,7 +173,7 @@ def _one_note(key: Any, predicted: Any, measured: Any, unit: str) -> str:
         return tr("{label}{p:g}{unit}, measured {m:.4g}{unit} (off by {off:+.3g}{unit}{relative})", label=label, p=p,
                   unit=unit, m=m, off=off, relative=relative)
     same = str(predicted).strip().lower() == str(measured).strip().lower()
-    return tr("{label}{predicted!r}, measured {measured!r} ({verdict})", label=label, predicted=predicted,
+    return tr("{label}{predicted!r}, {verdict}: measured {measured!r}", label=label, predicted=predicted,
               measured=measured, verdict=tr("right") if same else tr("not what happened"))
 
 

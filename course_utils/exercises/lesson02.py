@@ -40,7 +40,7 @@ def log_gap(a: np.ndarray, b: np.ndarray) -> float:
 def _new_flowers(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     from sklearn.preprocessing import StandardScaler
 
-    model, scaler = lesson_value(ns, "model"), lesson_value(ns, "scaler")
+    model, scaler, X_train = lesson_value(ns, "model"), lesson_value(ns, "scaler"), lesson_value(ns, "X_train")
     try:
         probabilities = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -49,7 +49,9 @@ def _new_flowers(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                              "not the shape {shape}", shape=probabilities.shape))
     expect(np.allclose(probabilities.sum(axis=1), 1, atol=1e-3), tr("each row should be a probability distribution "
                                                                     "(it sums to 1): use the model's softmax output"))
-    expected = _model_probabilities(model, scaler.transform(NEW_FLOWERS))
+    # The training rows' scaler, refitted here: the lesson's `scaler` may have been refitted since (fit_transform)
+    trained_on = StandardScaler().fit(X_train)
+    expected = _model_probabilities(model, trained_on.transform(NEW_FLOWERS))
     mistakes = [
         (NEW_FLOWERS, tr("these are the model's probabilities for the raw centimetres: the model was trained on "
                          "standardised inputs, so it reads 5.0 cm as five standard deviations")),
@@ -67,6 +69,15 @@ def _new_flowers(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                          tr("you fitted a scaler on the 120 development flowers, validation flowers included: use the "
                             "one fitted on the training rows, `scaler`")))
     gap = log_gap(probabilities, expected)
+    refitted = not (np.allclose(getattr(scaler, "mean_", np.nan), trained_on.mean_)
+                    and np.allclose(getattr(scaler, "scale_", np.nan), trained_on.scale_))
+    if refitted and gap > LOG_TOLERANCE:
+        on_flowers = np.allclose(getattr(scaler, "mean_", np.nan), NEW_FLOWERS.mean(axis=0))
+        expect(False, (tr("you refitted the lesson's `scaler` on the three flowers (fit_transform fits it again): "
+                          "they were standardised with their own mean and sd") if on_flowers else
+                       tr("the lesson's `scaler` no longer holds the training rows' mean and sd: a fit or "
+                          "fit_transform refitted it")) + ". " +
+               tr("Run the cell that fits it on X_train again, then use scaler.transform"))
     for inputs, reason in mistakes:   # a named mistake when the answer is nearer to it than to the right probabilities
         expect(log_gap(probabilities, _model_probabilities(model, inputs)) >= min(gap, LOG_TOLERANCE), reason)
     if gap <= LOG_TOLERANCE:

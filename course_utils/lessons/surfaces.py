@@ -235,7 +235,7 @@ def plot_lr_sweep(surface: Surface, rates: Sequence[float], distances: Mapping[s
     ax.plot([], [], "ko", markerfacecolor="none", label="rate used in the race")
     ax.set(xscale="log", yscale="log", title=f"{surface.name}: final distance against learning rate",
            xlabel="learning rate", ylabel="final distance to the minimum")
-    ax.legend(fontsize=9, loc="lower left", ncol=2)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4)   # below the axes: covers no point
     return ax
 
 
