@@ -1108,6 +1108,41 @@ def test_8_3_keeps_the_nested_sources_optimizer_warning_out_of_the_verdict(tmp_p
     assert not [w for w in caught if "Skipping variable loading for optimizer" in str(w.message)]
 
 
+GLOBAL_SOURCE_8_1 = """
+def build_target(src):   # the argument ignored: the body reads the notebook's `source`
+    head = layers.Dense(10, activation="softmax", name="new_head")(source.get_layer("hidden").output)
+    target = keras.Model(source.inputs[0], head)
+    target.get_layer("hidden").trainable = FREEZE
+    target.compile(optimizer=keras.optimizers.SGD(learning_rate=0.001, momentum=0.9),
+                   loss="sparse_categorical_crossentropy")
+    return target
+"""
+
+
+def test_8_1_a_function_that_uses_the_notebooks_source_is_not_quite(tmp_path_factory, monkeypatch):
+    """w_8: a build_target that ignores its argument and builds on the notebook's global `source` passed (the check
+    looked only at the copy it passed in) and froze the lesson's own source. The check now snapshots the lesson's
+    source, says "not quite" when the function changed it or reuses its layers, and puts it back as it was."""
+    ns = dict(_state("8.1", tmp_path_factory, monkeypatch))
+    keras = ns["keras"]
+    source = keras.models.clone_model(ns["source"])      # the state is shared with other tests
+    source.set_weights(ns["source"].get_weights())
+    ns["source"] = source
+    weights = [w.copy() for w in source.get_weights()]
+    freezes = _in_lesson(ns, GLOBAL_SOURCE_8_1.replace("FREEZE", "False"), "build_target")
+    verdict = exercises.evaluate("8.1", freezes, ns)
+    assert verdict.verdict == "not quite" and "`source` itself" in verdict.message, verdict.message
+    assert "hidden" in verdict.message, verdict.message
+    assert all(layer.trainable for layer in source.layers) and source.trainable          # put back as it was
+    assert all(np.array_equal(a, b) for a, b in zip(weights, source.get_weights()))
+    reuses = _in_lesson(ns, GLOBAL_SOURCE_8_1.replace("FREEZE", "True"), "build_target")  # nothing frozen, still shared
+    verdict = exercises.evaluate("8.1", reuses, ns)
+    assert verdict.verdict == "not quite" and "reuses layers of the notebook's `source`" in verdict.message
+    exec(solutions.solution_code("8.1", 8), ns)                                           # the solution still passes
+    assert exercises.evaluate("8.1", ns["answer_8_1"], ns).verdict == "correct"
+    assert all(layer.trainable for layer in source.layers)
+
+
 def test_5_1_accepts_a_body_nested_as_its_own_frozen_model(tmp_path_factory, monkeypatch):
     """The Keras guide's pattern: the copied body as its own frozen Sequential inside the target. The checker looks
     for the hidden layer inside nested models and judges freezing by the weights training would update."""

@@ -95,7 +95,8 @@ def test_kept_share_band_holds_for_a_threshold_set_on_validation(n_validation, n
 
 def test_learning_rate_grid_draws_no_line_between_rates_and_gains_in_points():
     """Lesson 8's pitfall 7 figure: markers only (a line between 0.001 and 0.1 would show rates nobody ran), and the
-    right panel shows each method's paired gain over scratch, in points, at the rates asked for."""
+    right panel shows each method's paired gain over scratch, in points, at the rates asked for, and names the rate it
+    leaves out (w_8: 0.1 was left out without a word)."""
     import matplotlib
     import pandas as pd
     matplotlib.use("Agg")
@@ -110,4 +111,5 @@ def test_learning_rate_grid_draws_no_line_between_rates_and_gains_in_points():
     gain_markers = [line for line in ax_gain.get_lines() if line.get_linestyle() == "None" and line.get_marker() == "o"]
     assert len(gain_markers) == 1                                                     # fine-tune only, not scratch
     assert np.allclose(gain_markers[0].get_ydata(), [-4.8, -0.4])                    # points, at 1e-4 and 1e-3 only
+    assert "not shown: 0.1 (its interval spans 35 points)" in ax_gain.get_title()     # the rate left out is named
     matplotlib.pyplot.close(ax_acc.figure)

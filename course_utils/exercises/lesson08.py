@@ -82,7 +82,9 @@ def _fixed_snippet(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     given = copy_of(source)
     before = [w.copy() for w in given.get_weights()]
     was_trainable = [layer.trainable for layer in given.layers]
+    lesson_state = _snapshot(source)
     model = call(answer, given, name="build_target(source)")
+    _expect_lesson_source_untouched(source, lesson_state, model)
     expect(isinstance(model, keras.Model), tr("build_target should return a Keras model"))
     expect(tuple(model.output_shape) == (None, 10), tr("the head should have 10 units, one per Fashion-MNIST class "
                                                        "(output shape {output_shape})",
@@ -109,6 +111,41 @@ def _fixed_snippet(answer: Any, ns: Mapping[str, Any]) -> Verdict:
     expect(np.isclose(float(optimizer.learning_rate), 1e-3) and np.isclose(float(optimizer.momentum), 0.9),
            tr("the optimiser should have learning_rate=0.001 and momentum=0.9"))
     return CORRECT
+
+
+def _snapshot(model) -> tuple[list, list]:
+    """The trainable flags (the model's own first, then every layer's, nested ones included) and a copy of the weights."""
+    return ([model.trainable] + [layer.trainable for layer in all_layers(model)],
+            [w.copy() for w in model.get_weights()])
+
+
+def _expect_lesson_source_untouched(source, state: tuple[list, list], model) -> None:
+    """Exercise 8.1's function gets a copy of the lesson's ``source``; a body that reads the notebook's global
+    ``source`` instead freezes (or reuses) the lesson's own model, which the check on the copy cannot see. Put the
+    lesson's source back as it was, then say what happened."""
+    flags, weights = state
+    layers = all_layers(source)
+    changed_flags = [layer.name for layer, was in zip(layers, flags[1:]) if layer.trainable != was]
+    if source.trainable != flags[0]:
+        changed_flags.insert(0, source.name)
+    changed_weights = not all(np.array_equal(a, b) for a, b in zip(weights, source.get_weights()))
+    if changed_flags or changed_weights:
+        source.trainable = flags[0]
+        for layer, was in zip(layers, flags[1:]):
+            layer.trainable = was
+        source.set_weights(weights)
+    what = (tr("it changed the trainable flag of {names}", names=", ".join(changed_flags)) if changed_flags
+            else tr("it changed the weights"))
+    expect(not (changed_flags or changed_weights),
+           tr("build_target changed the notebook's `source` itself, not only the model it was given: {what}. The "
+              "check has put the lesson's source back as it was; build everything from your function's argument, on a copy of it "
+              "(keras.models.clone_model + set_weights)", what=what))
+    mine = {id(layer) for layer in all_layers(model)} if hasattr(model, "layers") else set()
+    shared = [layer.name for layer in layers if id(layer) in mine and layer.weights]
+    expect(not shared, tr("your target reuses layers of the notebook's `source` ({names}), not of the model "
+                          "build_target was given: freezing or training them changes the lesson's source. Build "
+                          "everything from your function's argument, on a copy of it (keras.models.clone_model + "
+                          "set_weights)", names=", ".join(shared)))
 
 
 def all_layers(model) -> list:

@@ -169,7 +169,8 @@ def plot_learning_rate_grid(summary, colors: dict[str, str], gain_rates: Sequenc
     Left: mean ± sd (spread over the seeds) per rate, as markers only, each method nudged sideways so none hides
     another: the rates tried are ten or a hundred times apart, and a line between two of them would show accuracies
     at rates nobody ran. Right: the paired gain over ``baseline`` (per-seed differences at the same rate, 95 % t
-    interval), in percentage points, at ``gain_rates`` only, on its own scale, so differences of a point are visible.
+    interval), in percentage points, at ``gain_rates`` only, on its own scale, so differences of a point are visible;
+    its title names each rate left out and how wide its interval is.
 
     Args:
         summary: one row per (learning rate, method) index pair, with columns ``mean``, ``sd`` and, for every method
@@ -203,8 +204,11 @@ def plot_learning_rate_grid(summary, colors: dict[str, str], gain_rates: Sequenc
         ax.minorticks_off()
         ax.set_xlim(min(ticks) / 2, max(ticks) * 2)
     ax_acc.set(title=title, xlabel=xlabel, ylabel="validation accuracy (fraction)", ylim=(0, 1))
-    ax_gain.set(title=f"Gain over {baseline} at the same rate\n(paired by seed, 95 % t interval)", xlabel=xlabel,
-                ylabel="percentage points")
+    spans = {r: 100 * (part["high"] - part["low"]).max() for r, part in summary.groupby(level=0)
+             if r not in gain_rates and part["gain"].notna().any()}
+    left_out = "".join(f"\nnot shown: {r:g} (its interval spans {span:.0f} points)" for r, span in spans.items())
+    ax_gain.set(title=f"Gain over {baseline} at the same rate\n(paired by seed, 95 % t interval){left_out}",
+                xlabel=xlabel, ylabel="percentage points")
     ax_acc.legend(title="mean ± 1 sd over the seeds", fontsize="small")
     ax_gain.legend(fontsize="small")
     return ax_acc, ax_gain
