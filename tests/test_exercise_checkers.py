@@ -1169,6 +1169,16 @@ def test_5_1_accepts_a_body_nested_as_its_own_frozen_model(tmp_path_factory, mon
     assert verdict.verdict == "not quite" and "keras.Input" in verdict.message, verdict.message
 
 
+def test_5_2_a_wrong_sign_is_said_of_the_learners_gradient(tmp_path_factory, monkeypatch):
+    """2λ(a − w) points towards the anchor; the message must say so of the learner's gradient, and say which way the
+    right one points (it used to describe the right gradient as if it were theirs)."""
+    ns = _state("5.2", tmp_path_factory, monkeypatch)
+    verdict = exercises.evaluate("5.2", _wrong_sign(ns, None), ns)
+    assert verdict.verdict == "not quite", verdict.message
+    assert "wrong sign" in verdict.message and "yours points towards the anchor" in verdict.message, verdict.message
+    assert "must point from the anchor towards w" in verdict.message, verdict.message
+
+
 def test_6_3_one_row_tied_with_the_original_passes_with_a_note(tmp_path_factory, monkeypatch):
     """A real small change can leave the accuracy exactly where it was (a contrast change did on 1 of 12 draws), so a
     single tied row passes, with a note on training=True; two tied rows fail (``_predict_rows_6_3``)."""

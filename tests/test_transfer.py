@@ -388,6 +388,19 @@ def test_sweep_legend_promises_no_spread_for_one_seed():
     assert "± 1 sd over 3 seeds" in legend(transfer.plot_sweep(three, "l2sp_lambda", 0.7, "t", "λ"))
 
 
+def test_sweep_legend_uses_the_prose_names_and_labels_every_swept_value():
+    import matplotlib
+    matplotlib.use("Agg")
+    legend = lambda ax: " | ".join(t.get_text() for t in ax.get_legend().get_texts())  # noqa: E731
+    rows = lambda method: pd.DataFrame(seed_rows(method, [0.7, 0.71], joint_alpha=0.3)  # noqa: E731
+                                       + seed_rows(method, [0.72, 0.73], joint_alpha=1.0))
+    assert "plain L2 (± 1 sd" in legend(transfer.plot_sweep(rows("l2"), "joint_alpha", 0.7, "t", "α", method="l2"))
+    l2sp = legend(transfer.plot_sweep(rows("l2-sp"), "joint_alpha", 0.7, "t", "α"))
+    assert "L2-SP (± 1 sd" in l2sp and "l2-sp" not in l2sp
+    ax = transfer.plot_sweep(rows("joint"), "joint_alpha", 0.7, "t", "α", method="joint")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.3", "1"]
+
+
 def test_sweep_plots_validation_accuracy_when_asked():
     import matplotlib
     matplotlib.use("Agg")

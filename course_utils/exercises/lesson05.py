@@ -98,8 +98,9 @@ def _l2sp_gradient(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                       shape2=got.shape))
         for factor, reason in [(0.5, tr("your gradient is exactly half TensorFlow's: the derivative of (w - a)² is "
                                         "2(w - a), a factor 2 is missing")),
-                               (-1.0, tr("your gradient has the wrong sign: it points from the anchor towards w, and "
-                                         "the penalty grows in that direction (differentiate with respect to w)"))]:
+                               (-1.0, tr("your gradient has the wrong sign: the gradient must point from the anchor "
+                                         "towards w, the direction in which the penalty grows; yours points towards the "
+                                         "anchor (differentiate with respect to w)"))]:
             expect(not np.allclose(got, factor * expected, rtol=1e-4, atol=1e-6), reason)
         expect(not np.allclose(got, expected / lam, rtol=1e-4, atol=1e-6),
                tr("your gradient lacks the factor λ (lam): the penalty is λ times the squared distance"))

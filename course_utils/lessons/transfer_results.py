@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import stats
 from ..plots import METHOD_COLORS
-from .transfer_runs import METHODS, RANDOM_BODY, config_key
+from .transfer_runs import ADVANCED_NAMES, METHODS, RANDOM_BODY, config_key
 
 SEED_KEY = ["model", "n_train", "seed"]
 COLORS = {**METHOD_COLORS, "l2": "#8c564b"}   # plain L2 has no course-wide colour
@@ -192,12 +192,15 @@ def plot_sweep(table, x: str, baseline: float | None, title: str, xlabel: str, a
     ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
     s = summarise(table, by=(x,), metric=metric)
     seeds = int(s["count"].min())
-    label = f"{method} (1 seed, no error bar)" if seeds < 2 else f"{method} (± 1 sd over {seeds} seeds)"
+    name = ADVANCED_NAMES.get(method, method)   # "L2-SP", "plain L2": the names the prose uses
+    label = f"{name} (1 seed, no error bar)" if seeds < 2 else f"{name} (± 1 sd over {seeds} seeds)"
     ax.errorbar(s[x], s["mean"], yerr=s["sd"] if seeds >= 2 else None, fmt="o-", capsize=4,
                 color=COLORS[method], label=label)
     if baseline is not None:
         ax.axhline(baseline, color=COLORS["fine-tune all"], ls="--", label="plain fine-tune all")
     ax.set_xscale("log")
+    ax.set_xticks(list(s[x]), labels=[f"{v:g}" for v in s[x]])   # every swept value labelled (α = 0.3 too)
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set(title=title, xlabel=xlabel, ylabel=SWEEP_YLABELS.get(metric, metric))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize="small")   # below the x-axis label
     return ax
