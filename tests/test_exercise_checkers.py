@@ -1084,6 +1084,18 @@ def test_7_4_accepts_the_statement_with_a_full_stop(tmp_path_factory, monkeypatc
     assert exercises.evaluate("7.4", ns["answer_7_4"].capitalize() + ".", ns).verdict == "correct"
 
 
+def test_7_4_needs_this_runs_7_3_answer(tmp_path_factory, monkeypatch):
+    """Review w_7: the hedge 'no evidence either way' passed without 7.3's p-value; it must follow from this run's."""
+    ns = dict(_state("7.4", tmp_path_factory, monkeypatch))
+    exec(solutions.solution_code("7.3", 7), ns)
+    exec(solutions.solution_code("7.4", 7), ns)
+    right = ns["answer_7_4"]
+    for missing in (None, {"fixed": 0, "broken": 0, "p": 1.0}):
+        lazy = dict(ns, answer_7_3=missing) if missing else {k: v for k, v in ns.items() if k != "answer_7_3"}
+        assert exercises.evaluate("7.4", right, lazy).verdict == "not quite"
+    assert exercises.evaluate("7.4", right, ns).verdict == "correct"
+
+
 def test_8_3_keeps_the_nested_sources_optimizer_warning_out_of_the_verdict(tmp_path_factory, monkeypatch):
     """Once the lesson has saved its compiled source as .h5 (pitfall 9), saving and loading an answer that nests it
     makes Keras 3.15 warn "Skipping variable loading for optimizer"; the check silences that warning (it needs only the

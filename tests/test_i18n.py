@@ -298,8 +298,9 @@ def test_the_weights_note_prints_chinese_under_zh_and_stays_english_for_the_site
     monkeypatch.setenv("COURSE_LANG", "zh")
     choice = backbones.resolve_weights("resnet50")
     assert choice.note == english_choice.note
-    assert choice.describe() == ("随机初始化（冒烟配置，不下载权重；无法获得 ImageNet 权重）" if smoke else
-                                 "随机初始化（已设置 COURSE_ALLOW_RANDOM_WEIGHTS=1；无法获得 ImageNet 权重）")
+    assert choice.describe() == ("随机初始化（冒烟配置，不下载权重；无法获得 ImageNet 权重：no weights here）" if smoke else
+                                 "随机初始化（已设置 COURSE_ALLOW_RANDOM_WEIGHTS=1；无法获得 ImageNet 权重：no weights here）")
+    assert english_choice.note.endswith("ImageNet weights unavailable: no weights here)")   # review w_7: the reason kept
     banner = backbones.random_weights_banner(choice)
     assert choice.describe() in banner and "random initialisation" not in banner and "NO PRETRAINED WEIGHTS" in banner
     monkeypatch.setattr(backbones, "fetch_imagenet_weights", lambda *a, **k: weights.keras_models_dir() / "w.h5")

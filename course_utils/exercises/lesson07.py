@@ -183,6 +183,11 @@ def _did_fine_tuning_pay(answer: Any, ns: Mapping[str, Any]) -> Verdict:
            tr("answer_7_4 should be one of {list}", list=list(VERDICTS_7_4)))
     true, verdict = fine_tuning_changes(ns), fine_tuning_verdict(ns)
     chosen = answer.strip().rstrip(".").strip().lower()
+    given = ns.get("answer_7_3")   # the verdict must follow from this run's paired test, not from a guess
+    expect(isinstance(given, Mapping) and given.get("fixed") == true["fixed"] and given.get("broken") == true["broken"]
+           and is_number(given.get("p")) and abs(float(given["p"]) - true["p"]) < 5e-3,
+           tr("answer_7_4 must follow from this run's McNemar test: solve exercise 7.3 first (answer_7_3 with "
+              "this run's 'fixed', 'broken' and 'p'), then read its p-value"))
     if chosen != verdict and verdict == VERDICTS_7_4[2]:
         expect(False, tr("the accuracies differ by {gain:+.1%}, but McNemar's p = {p:.2f} on {value} disagreeing "
                          "photos: a difference that size is common between two equally good models",

@@ -161,8 +161,9 @@ def resolve_weights(name: str, progress: bool = True) -> WeightsChoice:
                                           random_weights_env=RANDOM_WEIGHTS_ENV)) from err
         why = (N_("smoke profile, which does not download them") if config.is_smoke()
                else N_("COURSE_ALLOW_RANDOM_WEIGHTS=1"))   # RANDOM_WEIGHTS_ENV; its translation says it is set
-        message = N_("random initialisation ({why}; ImageNet weights unavailable)")
-        return WeightsChoice(None, False, message.format(why=why), tr(message, why=tr(why)))
+        error = (str(err).strip().splitlines() or [type(err).__name__])[0]   # why the weights could not be had
+        message = N_("random initialisation ({why}; ImageNet weights unavailable: {error})")
+        return WeightsChoice(None, False, message.format(why=why, error=error), tr(message, why=tr(why), error=error))
 
 
 def random_weights_banner(choice: WeightsChoice) -> str:
@@ -176,8 +177,8 @@ def random_weights_banner(choice: WeightsChoice) -> str:
     bar = "!" * 78
     return tr("{bar}\n"
               "  NO PRETRAINED WEIGHTS: this run uses {note}.\n"
-              "  Every accuracy below is NOT meaningful: the checks test the pipeline, not the\n"
-              "  accuracy. Put the ImageNet weights file into the Keras cache or the mirror\n"
+              "  Every accuracy of these backbones below is NOT meaningful as ImageNet transfer:\n"
+              "  their checks test the pipeline, not the accuracy. Put the ImageNet weights file into the Keras cache or the mirror\n"
               "  (see course_utils.data.weights) to see what transfer learning really does.\n"
               "{bar}", bar=bar, note=choice.describe())
 

@@ -12,8 +12,10 @@ Few-shot Classification": base species for pretraining, novel species for the ne
 * :func:`pretrained_source_model`: trains it on the source task once and caches the ``.keras``
   file in the artifacts folder under a key of every setting and of the photos' contents
   (``python -m course_utils.tools.bird_source_grid --pretrain-only`` rebuilds it). The key is
-  not the trained weights: training is not bit-reproducible, so a model trained again under the
-  same key has other weights; its record gives their fingerprint (:func:`rerun_gaps` uses it);
+  not the trained weights: training need not be bit-reproducible across machines or thread settings
+  (two retrainings on one machine both gave fingerprint 05acc907ff6a; the recorded grid's source,
+  trained earlier under other conditions, reached another validation accuracy, 0.269 against 0.253),
+  so only the record's fingerprint of the weights says which weights a file holds (:func:`rerun_gaps` uses it);
 * :func:`transfer_run`: one run on the 10 species with ``n_per_class`` training photos, one of
   the methods in :data:`METHODS`, from one seed. Every Keras method trains the same network for the
   same number of steps with the same two learning rates (a 10x higher one for the new head); only the
@@ -490,18 +492,19 @@ def paired_gains(table, baseline: str = "scratch", metric: str = "test_accuracy"
 RERUN_KEYS = ["method", "depth", "n_per_class", "seed", "steps", "source"]
 
 
-def rerun_gaps(live, recorded, n_test: int, live_trained_now: bool = False):
+def rerun_gaps(live, recorded, n_test: int, live_source_accuracy: float | None = None,
+               recorded_source_accuracy: float | None = None):
     """Live runs beside their recorded twins: how many test photos each got right, and which source weights they read.
 
     Twins share the arm, depth, photos per species, seed, steps and the source model's file name (``source``).
-    That name hashes the source's settings, Keras version and photos, not its trained weights, and training is
-    not bit-reproducible: a fresh artifacts folder trains the source again, with other weights. So the column
-    ``source weights`` says, per twin, ``"not used"`` (scratch and frozen random: their network is random, not the
-    source), ``"same"`` (both tables' ``source_weights`` fingerprints match), ``"different"`` (they differ, or the
-    recorded table has none and ``live_trained_now``: a source trained in this run cannot hold the weights of a
-    table recorded before it) or ``"not recorded"`` (a table without the column, such as the grid recorded before it
-    existed, read with a source model loaded from the cache). Only "not used" and "same" twins ran the same thing
-    twice.
+    That name hashes the source's settings, Keras version and photos, not its trained weights, and training need not
+    be bit-reproducible across machines or thread settings, so the same name can hold other weights. The column
+    ``source weights`` says, per twin, from the records only: ``"not used"`` (scratch and frozen random: their network
+    is random, not the source), ``"same"`` (both tables' ``source_weights`` fingerprints match), ``"different"`` (the
+    fingerprints differ; or a table has none and the two source models' validation accuracies, rounded to 3
+    decimals, differ: ``live_source_accuracy`` from the live source's record, ``recorded_source_accuracy`` from the
+    recorded table's, :func:`recorded_source`) or ``"not recorded"`` (no fingerprint on one side and no differing
+    accuracies: the records cannot tell). Only "not used" and "same" twins ran the same thing twice.
 
     Returns:
         one row per twin: arm, n_per_class, seed, ``right live``, ``right recorded`` (test photos right, from the
@@ -520,12 +523,21 @@ def rerun_gaps(live, recorded, n_test: int, live_trained_now: bool = False):
     right = {name: np.rint(both[f"test_accuracy {name}"].to_numpy(float) * n_test).astype(int)
              for name in ("live", "recorded")}
     unknown = both["weights live"].isna() | both["weights recorded"].isna()
-    status = np.select([both["method"].isin(UNTRAINED), unknown & live_trained_now, unknown,
+    accuracies_differ = (live_source_accuracy is not None and recorded_source_accuracy is not None
+                         and round(float(live_source_accuracy), 3) != round(float(recorded_source_accuracy), 3))
+    status = np.select([both["method"].isin(UNTRAINED), unknown & accuracies_differ, unknown,
                         both["weights live"] == both["weights recorded"]],
                        ["not used", "different", "not recorded", "same"], "different")
     out = pd.DataFrame(dict(zip(columns, [both.apply(method_label, axis=1), both["n_per_class"], both["seed"],
                                           right["live"], right["recorded"], right["live"] - right["recorded"], status])))
     return out.sort_values("source weights", key=lambda s: s != "not used", kind="stable").reset_index(drop=True)
+
+
+def recorded_source(name: str = "07_bird_source_grid.source.json") -> dict | None:
+    """What ``docs/results/`` records of the source model a recorded table read (default: the grid's): its file,
+    ``"source val accuracy"`` and ``"val accuracy per epoch"`` (from ``07_birds.md``), when the checkout has it."""
+    path = results_csv(name)
+    return json.loads(path.read_text()) if path else None
 
 
 def results_csv(name: str = "07_bird_source_grid.csv") -> Path | None:

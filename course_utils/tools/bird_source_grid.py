@@ -6,9 +6,12 @@ the grid; this command runs all of it and writes ``docs/results/07_bird_source_g
 the lesson reads. It uses the lesson's own splits (``load_bird_datasets``, seed 42, 20% of the
 training photos for validation) and the lesson's source model (the same cache file, trained here
 if missing). Each row names the source model's file (``source``) and the fingerprint of its weights
-(``source_weights``): the file name hashes the settings and photos, not the trained weights, and training
-again gives other weights, so only the fingerprint says whether two tables used the same source model
-(``bird_source.rerun_gaps``; files written before the column existed lack it).
+(``source_weights``): the file name hashes the settings and photos, not the trained weights, and training need
+not be bit-reproducible across machines or thread settings (two retrainings on one machine both gave 05acc907ff6a;
+the recorded grid's source, trained earlier under other conditions, reached validation accuracy 0.269, not 0.253),
+so only the fingerprint says whether two tables used the same source model (``bird_source.rerun_gaps``; files
+written before the column existed lack it, and ``docs/results/07_bird_source_grid.source.json`` keeps the grid
+source's validation accuracy instead).
 
 Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offline)::
 
@@ -21,8 +24,10 @@ Usage (from the course folder; set ``COURSE_DATA_MIRROR`` first if you are offli
 The recorded grid (4 sizes x 5 seeds x frozen, fine-tuned and scratch, plus the head-only and top-block depths at 5
 and all photos per species) is 60 network runs of a few seconds each on one quiet CPU core, and 20 linear probes.
 ``--methods "frozen random"`` runs the probe's untrained control (``bird_source.random_network``: the scratch arm's
-network before training, read by the same probe); it trains nothing and does not use the source model's weights
-(the ``source`` columns still name the source model, whose input size and width it copies).
+network before training, read by the same probe); it trains no network of its own and does not use the source
+model's weights, but the tool loads the source model first (for its input size and width, and the ``source``
+columns), so from an empty artifacts folder it trains the source model before the probes (59 s and 66 s in two trainings on
+the course's 2-core machine; 1,794 s for the recorded grid's, at load average 20-30).
 """
 from __future__ import annotations
 
