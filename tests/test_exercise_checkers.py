@@ -163,6 +163,9 @@ def lesson_5(tmp_path, monkeypatch):
                                  for method, (gain, low, high) in zip(("fine-tune all", "frozen body", "two-stage"),
                                                                       values)])
     ns["source"] = models.build_mnist_mlp(name="source")
+    hidden = ns["source"].get_layer("hidden")   # a trained source's bias is not 0: a kernel-only copy must show
+    kernel, bias = hidden.get_weights()
+    hidden.set_weights([kernel, np.linspace(-0.1, 0.1, bias.size).astype(bias.dtype)])
     return ns
 
 
@@ -516,6 +519,15 @@ def _logits_head_5_1(ns, solved):
     return model
 
 
+def _kernel_only_5_1(ns, solved):
+    """Everything right but the hidden layer's bias, left at its zero initialisation: only the kernel was copied."""
+    solved.get_layer("hidden").trainable = False   # frozen again (an earlier wrong answer unfroze the shared model)
+    solved.get_layer("hidden").kernel.assign(ns["source"].get_layer("hidden").kernel)
+    bias = solved.get_layer("hidden").bias
+    bias.assign(np.zeros(bias.shape, dtype="float32"))
+    return solved
+
+
 def _off_by_one_6_1(ns, solved):
     """The solution with rng.integers(-m, m): the upper bound is exclusive, so no image ever moves by +m."""
     from course_utils.exercises.lesson06 import shifted
@@ -705,7 +717,7 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        lambda ns, s: lambda path, images, labels: 0.5,
                        lambda ns, s: lambda path, images, labels: 100 * s(path, images, labels),
                        lambda ns, s: _unscaled_4_4, lambda ns, s: _lesson_x_test_4_4(ns)]),
-    "5.1": (lesson_5, [_shared_head, _sigmoid_body_5_1, _unfrozen_5_1, _logits_head_5_1]),
+    "5.1": (lesson_5, [_shared_head, _sigmoid_body_5_1, _unfrozen_5_1, _logits_head_5_1, _kernel_only_5_1]),
     "5.2": (lesson_5, [lambda ns, s: lambda w, anchor, lam: lam * (w - anchor), lambda ns, s: _wrong_sign(ns, s),
                        lambda ns, s: lambda w, anchor, lam: 2 * (w - anchor),
                        lambda ns, s: lambda w, anchor, lam: float(np.sum(2 * lam * (w - anchor)))]),
@@ -1179,6 +1191,18 @@ def test_5_1_accepts_a_body_nested_as_its_own_frozen_model(tmp_path_factory, mon
     unbuilt = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(5, activation="softmax")])
     verdict = exercises.evaluate("5.1", unbuilt, ns)
     assert verdict.verdict == "not quite" and "keras.Input" in verdict.message, verdict.message
+
+
+def test_5_3_reads_yes_and_no_as_text_not_as_true(tmp_path_factory, monkeypatch):
+    """bool("no") is True: a beyond-noise column written as "yes"/"no" must be told to be a boolean, not be read as
+    all True (which passes every row that is beyond the noise and gives a misleading message on the others)."""
+    ns = dict(_state("5.3", tmp_path_factory, monkeypatch))
+    exec(solutions.solution_code("5.3", 5), ns)
+    solved = ns["answer_5_3"]
+    as_text = solved.assign(**{"beyond noise": np.where(solved["beyond noise"].astype(bool), "yes", "no")})
+    verdict = exercises.evaluate("5.3", as_text, ns)
+    assert verdict.verdict == "not quite" and "boolean" in verdict.message, verdict.message
+    assert exercises.evaluate("5.3", solved, ns).verdict == "correct"
 
 
 def test_5_2_a_wrong_sign_is_said_of_the_learners_gradient(tmp_path_factory, monkeypatch):

@@ -48,6 +48,10 @@ def _five_class_target(answer: Any, ns: Mapping[str, Any]) -> Verdict:
                                                         "a new layer"))
     expect(np.array_equal(hidden.get_weights()[0], kernel), tr("the hidden layer's weights are not the source's: "
                                                                "copy them (get_weights / set_weights)"))
+    source_bias = np.asarray(source.get_layer("hidden").get_weights()[1])
+    expect(len(hidden.get_weights()) > 1 and np.array_equal(hidden.get_weights()[1], source_bias),
+           tr("the hidden layer's kernel is the source's but its bias is not: copy both (get_weights() returns "
+              "[kernel, bias]; set_weights takes the same list)"))
     source_activation = getattr(source.get_layer("hidden"), "activation", None)
     activation = getattr(getattr(hidden, "activation", None), "__name__", None)
     expect(activation is not None, tr("the layer that holds the copied 784×128 weights is a {kind}, which has no "
@@ -150,6 +154,9 @@ def _best_method_table(answer: Any, ns: Mapping[str, Any]) -> Verdict:
         expect(np.isclose(gain, want["gain"], atol=1e-6), tr("{key} at N = {key2}: the gain should be the best "
                                                              "method's paired gain, the `gain` column of `paired`",
                                                              key=key[0], key2=key[1]))
+        expect(isinstance(row["beyond noise"], (bool, np.bool_)),
+               tr("{key} at N = {key2}: beyond noise should be True or False (a boolean), not {value}",
+                  key=key[0], key2=key[1], value=repr(row["beyond noise"])))
         expect(bool(row["beyond noise"]) == want["beyond noise"], tr("{key} at N = {key2}: beyond the noise means "
                                                                      "the whole 95 % confidence interval is above 0 "
                                                                      "(the `low` column of `paired` above 0)",
