@@ -261,50 +261,43 @@ def backward_copied(params, X, y):
 """, "backward_copied")
 
 
-def _plain_numpy_numerical_1_1(ns, solved):
-    """Finite differences on copied weights with the loss in plain NumPy (no lesson function to count): the check
-    counts how often X and each weight array enter an operation."""
-    return _in_lesson(ns, """
-def backward_plain(params, X, y):
-    mine = {k: np.array(v, copy=True) for k, v in params.items()}
+def _finite_differences_1_1(name: str, copy: str, step: str) -> str:
+    """Source of a finite-difference "backward" in plain NumPy (central differences, step ``step``), its inputs
+    copied by the line ``copy``: the lazy answer exercise 1.1 must refuse, in the two disguises below."""
+    return f"""
+def {name}(params, X, y):
+    {copy}
     def loss(p):
         Z = np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
         Z = Z - Z.max(axis=1, keepdims=True)
         return -(Z - np.log(np.exp(Z).sum(axis=1, keepdims=True)))[np.arange(len(y)), y].mean()
-    grads = {}
+    grads = {{}}
     for name, value in mine.items():
         grads[name] = np.zeros_like(value)
         for i in np.ndindex(value.shape):
             old = value[i]
-            value[i] = old + 1e-6; plus = loss(mine)
-            value[i] = old - 1e-6; minus = loss(mine)
+            value[i] = old + {step}; plus = loss(mine)
+            value[i] = old - {step}; minus = loss(mine)
             value[i] = old
-            grads[name][i] = (plus - minus) / 2e-6
+            grads[name][i] = (plus - minus) / (2 * {step})
     return grads
-""", "backward_plain")
+"""
+
+
+def _plain_numpy_numerical_1_1(ns, solved):
+    """Finite differences on copied weights with the loss in plain NumPy (no lesson function to count): the check
+    counts how often X and each weight array enter an operation."""
+    return _in_lesson(ns, _finite_differences_1_1(
+        "backward_plain", "mine = {k: np.array(v, copy=True) for k, v in params.items()}", "1e-6"), "backward_plain")
 
 
 def _array_copied_numerical_1_1(ns, solved):
     """Finite differences in plain NumPy on np.array copies of X and the weights: np.array drops the check's counting
     subclass, so no count sees them; the gradients' precision (1e-10 at best, not rounding's 1e-16) gives them away."""
-    return _in_lesson(ns, """
-def backward_array_copies(params, X, y):
-    mine, X = {k: np.array(v, dtype=float) for k, v in params.items()}, np.array(X, dtype=float)
-    def loss(p):
-        Z = np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
-        Z = Z - Z.max(axis=1, keepdims=True)
-        return -(Z - np.log(np.exp(Z).sum(axis=1, keepdims=True)))[np.arange(len(y)), y].mean()
-    grads = {}
-    for name, value in mine.items():
-        grads[name] = np.zeros_like(value)
-        for i in np.ndindex(value.shape):
-            old = value[i]
-            value[i] = old + 1e-5; plus = loss(mine)
-            value[i] = old - 1e-5; minus = loss(mine)
-            value[i] = old
-            grads[name][i] = (plus - minus) / 2e-5
-    return grads
-""", "backward_array_copies")
+    return _in_lesson(ns, _finite_differences_1_1(
+        "backward_array_copies",
+        "mine, X = {k: np.array(v, dtype=float) for k, v in params.items()}, np.array(X, dtype=float)", "1e-5"),
+        "backward_array_copies")
 
 
 def _missing_key_1_1(ns, solved):
