@@ -481,6 +481,18 @@ def _invented_4_8_4(ns, solved):
     return solved.assign(**{"leaky accuracy": leaky})
 
 
+def _off_by_one_8_4(ns, solved):
+    """y_8: each row measured with one copy too many (shifts[:k+1], capped at all of them), so the row "1 copy" already
+    holds 2 copies. On data like the lesson's the old check passed it (test_8_4_an_off_by_one_table_is_not_quite)."""
+    from course_utils.exercises.lesson08 import leak_accuracies
+
+    fashion, n, shifts = ns["fashion"], ns["N_LEAK"], ns["shifts"]
+    rows = [leak_accuracies(fashion.x_train[:n], fashion.y_train[:n], shifts, min(k + 1, len(shifts)))
+            for k in range(1, len(shifts) + 1)]
+    return ns["pd"].DataFrame({"copies": range(1, len(shifts) + 1), "leaky accuracy": [r[0] for r in rows],
+                               "grouped accuracy": [r[1] for r in rows]})
+
+
 def _shared_head(ns, solved):
     hidden = ns["source"].get_layer("hidden")
     return ns["keras"].Model(ns["source"].inputs[0], ns["keras"].layers.Dense(5, activation="softmax")(hidden.output))
@@ -763,7 +775,8 @@ WRONG = {   # exercise -> (lesson state builder, [likely mistakes computed from 
                        _lambda_8_3]),
     "8.4": (lesson_8, [lambda ns, s: s.assign(**{"leaky accuracy": s["grouped accuracy"]}),
                        lambda ns, s: s.iloc[-1:], lambda ns, s: s.assign(**{"grouped accuracy": s["leaky accuracy"]}),
-                       _ends_only_8_4, _interpolated_8_4, _last_copied_8_4, _invented_4_8_4]),
+                       _ends_only_8_4, _interpolated_8_4, _last_copied_8_4, _invented_4_8_4,
+                       _off_by_one_8_4]),
 }
 
 NEW_FLOWERS = np.array([[5.0, 3.3, 1.5, 0.2], [6.1, 2.8, 4.4, 1.3], [6.4, 3.0, 5.4, 2.1]])
@@ -1123,6 +1136,36 @@ def test_8_3_keeps_the_nested_sources_optimizer_warning_out_of_the_verdict(tmp_p
         verdict = exercises.evaluate("8.3", answer, ns)
     assert verdict.verdict == "correct", verdict.message
     assert not [w for w in caught if "Skipping variable loading for optimizer" in str(w.message)]
+
+
+def _lesson_like_8_4(ns):
+    """Pitfall 8's state on 2,000 small originals whose 2-copy leak is about 8 points, as on Fashion-MNIST (1 copy
+    0.560, 2 copies 0.645, grouped 0.570): the one-copy test's allowance, sqrt(2) x 3 SE, is wider than that leak."""
+    from course_utils.data.datasets import ImageArrays
+
+    n, rng = 2000, np.random.default_rng(0)
+    y = rng.integers(0, 10, n)
+    templates = rng.uniform(60, 200, (10, 8, 8))
+    x = templates[y] + rng.normal(0, 60, (n, 8, 8))
+    flat = rng.random(n) < 0.3                    # a flat image stays close to its shifted copies: those can leak
+    x[flat] = templates[y[flat]].mean(axis=(1, 2))[:, None, None] + rng.normal(0, 60, (int(flat.sum()), 1, 1))
+    fashion = ImageArrays(np.clip(x, 0, 255).astype("uint8"), y.astype("uint8"), None, None, [])
+    from course_utils.exercises.lesson08 import leak_accuracies
+
+    acc_leaky, acc_grouped = leak_accuracies(fashion.x_train, fashion.y_train, ns["shifts"], len(ns["shifts"]))
+    return dict(ns, fashion=fashion, N_LEAK=n, acc_leaky=acc_leaky, acc_grouped=acc_grouped)
+
+
+def test_8_4_an_off_by_one_table_is_not_quite(tmp_path_factory, monkeypatch):
+    """y_8: with shifts[:k+1] the row "1 copy" held 2 copies and leaked; the old check allowed the one-copy row's two
+    accuracies sqrt(2) x 3 SE apart and measured only the rows for 2-4 copies itself, so the table passed. The check
+    now measures the one-copy row too; the solution still passes."""
+    ns = _lesson_like_8_4(_state("8.4", tmp_path_factory, monkeypatch))
+    verdict = exercises.evaluate("8.4", _off_by_one_8_4(ns, None), ns)
+    assert verdict.verdict == "not quite" and "copies = 1 " in verdict.message, verdict.message
+    exec(solutions.solution_code("8.4", 8), ns)
+    assert exercises.evaluate("8.4", ns["answer_8_4"], ns).verdict == "correct"
+    plt.close("all")
 
 
 GLOBAL_SOURCE_8_1 = """
