@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..caching import atomic_write, stable_key
-from ..i18n import N_
+from ..i18n import N_, tr
 from .transfer_data import training_subset
 from .transfer_models import attach_l2, attach_l2sp, build, build_joint, copy_body, set_body_trainable
 
@@ -241,7 +241,7 @@ def run_one(cfg: RunConfig, data: dict, source=None, trainer=None) -> dict:
             "epochs": facts.pop("epochs"), "seconds": round(seconds, 2), **facts}
 
 
-REPORTED = {"test_accuracy": "test accuracy", "val_accuracy": "validation accuracy"}
+REPORTED = {"test_accuracy": N_("test accuracy"), "val_accuracy": N_("validation accuracy")}
 
 
 def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = True, trainer=None,
@@ -272,9 +272,11 @@ def cached_run(cfg: RunConfig, data: dict, source, path: Path, verbose: bool = T
     with atomic_write(path) as tmp:   # the whole file, rewritten: a crash leaves the old file intact
         table.to_csv(tmp, index=False)
     if verbose:
-        print(f"{cfg.model:>3} {cfg.method:<14} N={cfg.n_train:<6} seed={cfg.seed} "
-              f"λ={cfg.l2sp_lambda:g} α={cfg.joint_alpha:g}: {REPORTED[report]} {row[report]:.3f} "
-              f"({row['epochs']} epochs, {row['seconds']:.0f} s)", flush=True)
+        run = (f"{cfg.model:>3} {cfg.method:<14} N={cfg.n_train:<6} seed={cfg.seed} "
+               f"λ={cfg.l2sp_lambda:g} α={cfg.joint_alpha:g}")   # identifiers: the same in every language
+        print(tr("{run}: {quantity} {value:.3f} ({epochs} epochs, {seconds:.0f} s)", run=run,
+                 quantity=tr(REPORTED[report]), value=row[report], epochs=row["epochs"], seconds=row["seconds"]),
+              flush=True)
     return dict(row, cached=False)
 
 
