@@ -190,13 +190,14 @@ def plot_learning_rate_grid(summary, colors: dict[str, str], gain_rates: Sequenc
     for i, method in enumerate(methods):
         part = summary.xs(method, level=1)
         nudge = 1.12 ** (i - (len(methods) - 1) / 2)              # side by side on the log axis
-        ax_acc.errorbar(part.index * nudge, part["mean"], yerr=part["sd"], marker="o", ls="", capsize=3,
-                        color=colors[method], label=method)
+        # plain float arrays: Matplotlib 3.8 keeps a pandas column's object dtype in the line it draws
+        ax_acc.errorbar(part.index.to_numpy(float) * nudge, part["mean"].to_numpy(float),
+                        yerr=part["sd"].to_numpy(float), marker="o", ls="", capsize=3, color=colors[method], label=method)
         if method != baseline:
-            gain = 100 * part.loc[[r for r in gain_rates if r in part.index], ["gain", "low", "high"]]
-            ax_gain.errorbar(gain.index * nudge, gain["gain"], yerr=[gain["gain"] - gain["low"],
-                             gain["high"] - gain["gain"]], marker="o", ls="", capsize=3, color=colors[method],
-                             label=f"{method} − {baseline}")
+            kept = part.loc[[r for r in gain_rates if r in part.index]]
+            gain, low, high = (100 * kept[column].to_numpy(float) for column in ("gain", "low", "high"))
+            ax_gain.errorbar(kept.index.to_numpy(float) * nudge, gain, yerr=[gain - low, high - gain], marker="o", ls="",
+                             capsize=3, color=colors[method], label=f"{method} − {baseline}")
     ax_gain.axhline(0, color="black", lw=0.8)
     for ax, ticks in ((ax_acc, rates), (ax_gain, list(gain_rates))):
         ax.set_xscale("log")
