@@ -64,22 +64,46 @@ def report(passed: bool, message: str, hint: str = "") -> CheckResult:
     return CheckResult(False)
 
 
+class _AnyValue:
+    """The type of :data:`ANY`."""
+
+    def __repr__(self) -> str:
+        return "checks.ANY"
+
+
+ANY = _AnyValue()
+"""A threshold that accepts every value, NaN included: ``smoke=checks.ANY`` where the smoke profile's two seeds and
+handful of photos can only show that the code runs. The lower end of an interval over seeds is such a value: when
+every seed gives the same difference (likely with 80 test photos) it is NaN (:func:`course_utils.stats.paired_interval`),
+and NaN is below every number."""
+
+
+def _any_value(name: str, value: float) -> CheckResult:
+    return report(True, tr("{name} = {value:.4g} (any value: the {profile} profile only runs the code)",
+                           name=tr(name), value=value, profile=config.get_profile()))
+
+
 def check_at_least(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
-    """Check ``value >= threshold``; the threshold depends on the run profile.
+    """Check ``value >= threshold``; the threshold depends on the run profile. NaN is below every threshold
+    (a result that could not be computed is not a result), except :data:`ANY`.
 
     Example:
         >>> check_at_least("test accuracy", 0.981, full=0.97, smoke=0.80)
         ✅ test accuracy = 0.981 (target ≥ 0.97, full profile)
     """
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
+    if threshold is ANY:
+        return _any_value(name, value)
     return report(value >= threshold, tr("{name} = {value:.4g} (target ≥ {threshold:g}, {profile} profile)",
                                          name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
                   hint)
 
 
 def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
-    """Check ``value <= threshold`` (for errors, losses, times)."""
+    """Check ``value <= threshold`` (for errors, losses, times); NaN fails, except against :data:`ANY`."""
     threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
+    if threshold is ANY:
+        return _any_value(name, value)
     return report(value <= threshold, tr("{name} = {value:.4g} (target ≤ {threshold:g}, {profile} profile)",
                                          name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
                   hint)

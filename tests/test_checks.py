@@ -36,3 +36,20 @@ def test_between_and_true(course_env, monkeypatch):
     assert checks.check_between("ratio", 1.5, 1, 2)
     with pytest.raises(checks.CheckFailed):
         checks.check_true("transfer beats scratch", False)
+
+
+def test_any_accepts_an_undefined_interval_in_smoke_and_nothing_else_does(course_env, monkeypatch, capsys):
+    """Lesson 7's live slice, smoke profile: two seeds that gave the same difference on 80 test photos make the
+    interval's lower end NaN; ``smoke=checks.ANY`` lets that run pass, while a number threshold, or the full
+    profile, still fails on NaN (CI's lesson 7 failed on ``smoke=-1.0``)."""
+    nan = float("nan")
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    assert checks.check_at_least("lower end", nan, full=0.0, smoke=checks.ANY)
+    assert checks.check_at_most("upper end", nan, full=0.0, smoke=checks.ANY)
+    assert "lower end = nan (any value: the smoke profile only runs the code)" in capsys.readouterr().out
+    with pytest.raises(checks.CheckFailed):
+        checks.check_at_least("lower end", nan, full=0.0, smoke=-1.0)
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    with pytest.raises(checks.CheckFailed):
+        checks.check_at_least("lower end", nan, full=0.0, smoke=checks.ANY)
