@@ -178,8 +178,8 @@ def random_weights_banner(choice: WeightsChoice) -> str:
     return tr("{bar}\n"
               "  NO PRETRAINED WEIGHTS: this run uses {note}.\n"
               "  Every accuracy of these backbones below is NOT meaningful as ImageNet transfer:\n"
-              "  their checks test the pipeline, and that this untrained control beats chance. Put the ImageNet weights file into\n"
-              "  the Keras cache or the mirror\n"
+              "  their checks test the pipeline (and, for ResNet50 in the full profile, that this untrained\n"
+              "  control beats chance). Put the ImageNet weights file into the Keras cache or the mirror\n"
               "  (see course_utils.data.weights) to see what transfer learning really does.\n"
               "{bar}", bar=bar, note=choice.describe())
 
