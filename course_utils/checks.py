@@ -17,7 +17,7 @@ code cells). A name built from values is written ``i18n.tr("share of {n} runs", 
 from __future__ import annotations
 
 from . import config
-from .i18n import tr
+from .i18n import N_, tr
 
 
 class CheckFailed(AssertionError):
@@ -78,9 +78,17 @@ every seed gives the same difference (likely with 80 test photos) it is NaN (:fu
 and NaN is below every number."""
 
 
-def _any_value(name: str, value: float) -> CheckResult:
-    return report(True, tr("{name} = {value:.4g} (any value: the {profile} profile only runs the code)",
-                           name=tr(name), value=value, profile=config.get_profile()))
+def _check_threshold(name: str, value: float, full, smoke, hint: str, relation: str) -> CheckResult:
+    """``value`` against the profile's threshold (``smoke`` None: the full one), ``relation`` "≥" or "≤"."""
+    threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
+    if threshold is ANY:
+        return report(True, tr("{name} = {value:.4g} (any value: the {profile} profile only runs the code)",
+                               name=tr(name), value=value, profile=config.get_profile()))
+    passed = value >= threshold if relation == "≥" else value <= threshold
+    template = (N_("{name} = {value:.4g} (target ≥ {threshold:g}, {profile} profile)") if relation == "≥"
+                else N_("{name} = {value:.4g} (target ≤ {threshold:g}, {profile} profile)"))
+    return report(passed, tr(template, name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
+                  hint)
 
 
 def check_at_least(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
@@ -91,22 +99,12 @@ def check_at_least(name: str, value: float, full: float, smoke: float | None = N
         >>> check_at_least("test accuracy", 0.981, full=0.97, smoke=0.80)
         ✅ test accuracy = 0.981 (target ≥ 0.97, full profile)
     """
-    threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
-    if threshold is ANY:
-        return _any_value(name, value)
-    return report(value >= threshold, tr("{name} = {value:.4g} (target ≥ {threshold:g}, {profile} profile)",
-                                         name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
-                  hint)
+    return _check_threshold(name, value, full, smoke, hint, "≥")
 
 
 def check_at_most(name: str, value: float, full: float, smoke: float | None = None, hint: str = "") -> CheckResult:
     """Check ``value <= threshold`` (for errors, losses, times); NaN fails, except against :data:`ANY`."""
-    threshold = config.by_profile(full=full, smoke=full if smoke is None else smoke)
-    if threshold is ANY:
-        return _any_value(name, value)
-    return report(value <= threshold, tr("{name} = {value:.4g} (target ≤ {threshold:g}, {profile} profile)",
-                                         name=tr(name), value=value, threshold=threshold, profile=config.get_profile()),
-                  hint)
+    return _check_threshold(name, value, full, smoke, hint, "≤")
 
 
 def check_between(name: str, value: float, low: float, high: float, hint: str = "") -> CheckResult:

@@ -64,9 +64,11 @@ VERDICTS = (N_("helped"), N_("hurt"), N_("made no clear difference"))   # marked
 NO_INTERVAL = N_("1 seed: no interval")
 
 
-def verdict(low: float, high: float) -> str:
-    """ "helped" when the interval is above 0, "hurt" when below, otherwise "made no clear difference"."""
-    return N_("helped") if low > 0 else N_("hurt") if high < 0 else N_("made no clear difference")
+def verdict(low: float, high: float, above: str = N_("helped"), below: str = N_("hurt")) -> str:
+    """``above`` ("helped") when the interval is above 0, ``below`` ("hurt") when below, otherwise "made no clear
+    difference". A comparison that is not a method against a baseline names its own sides (marked with ``N_``), e.g.
+    ``verdict(low, high, above=N_("plain L2 higher"), below=N_("plain L2 lower"))``."""
+    return above if low > 0 else below if high < 0 else N_("made no clear difference")
 
 
 def paired_table(table, method_col: str, value_col: str, pair_col: str | Sequence[str] = "seed",
